@@ -1,0 +1,83 @@
+"""``skinfluence.influence``: influence of a fitted estimator or pipeline, no refit."""
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._result import Influence
+from .adapters import get_adapter
+from .utils._validation import _is_dataframe, check_design, check_target, check_weights
+
+
+def _split_pipeline(estimator, X):
+    """Transform X through all but the last step; return (final_estimator, Xt)."""
+    while isinstance(estimator, Pipeline):
+        check_is_fitted(estimator)
+        if len(estimator.steps) > 1:
+            X = estimator[:-1].transform(X)
+        estimator = estimator.steps[-1][1]
+    return estimator, X
+
+
+def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0):
+    """Influence diagnostics of a fitted scikit-learn estimator or pipeline.
+
+    Nothing is refitted: the objective the estimator minimized is rebuilt from its
+    fitted parameters and the data, and every diagnostic comes from one
+    factorization of its Hessian.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+        A supported linear model (see
+        :func:`skinfluence.adapters.supported_estimators`), or a fitted
+        ``Pipeline`` ending in one: X is transformed through the earlier steps
+        and the final step is analysed.
+    X : array-like or sparse CSR matrix of shape (n_samples, n_features)
+        The training data the estimator was fitted on (a DataFrame's index
+        labels the rows of :meth:`Influence.summary_frame`).
+    y : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+        The weights passed to ``fit`` (class weights are added from the estimator).
+    backend : str, default=None
+        Linear-algebra backend; ``None`` uses ``skinfluence.get_config()``.
+    damping : float, default=0.0
+        Added to the Hessian's diagonal before factoring.
+
+    Returns
+    -------
+    Influence
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+    skinfluence.exceptions.UnsupportedEstimatorError
+        (a TypeError) for unsupported estimators or penalties.
+    ValueError
+        For NaN/inf, shape mismatches and unknown labels.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> import skinfluence
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    >>> inf = skinfluence.influence(pipe, X, y)
+    >>> inf.cooks_distance.shape
+    (569,)
+    """
+    index = X.index if _is_dataframe(X) else None
+    final, Xt = _split_pipeline(estimator, X)
+    adapter = get_adapter(final)
+    check_is_fitted(final)
+    n_features = getattr(final, "n_features_in_", None)
+    Xt = check_design(Xt, n_features=n_features)
+    y = check_target(y, Xt.shape[0])
+    s = check_weights(sample_weight, Xt.shape[0])
+    objective = adapter(final, Xt, y, s)
+    objective.loss.check_y(objective.y)
+    return Influence(objective, backend=backend, damping=damping, index=index)

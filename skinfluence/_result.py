@@ -1,0 +1,364 @@
+"""The object returned by ``.influence()``: lazy, cached regression diagnostics.
+
+Definitions (unpenalized fits equal R's ``lm``/``glm``; see docs/definitions.md):
+
+* weights: w_i = s_i (dmu/deta)^2 / V(mu_i) (IRLS); H = Xt' W Xt + diag(pen)
+* ``leverage``  h_i = w_i xt_i' H^-1 xt_i                     (R ``hatvalues``)
+* ``pearson_residuals``  sqrt(s_i) (y_i - mu_i) / sqrt(V(mu_i))
+* ``deviance_residuals`` sign(y_i - mu_i) sqrt(s_i d(y_i, mu_i))
+* ``dispersion`` phi: 1 (binomial, Poisson) or Pearson chi^2 / (n - p)
+* ``studentized_residuals`` r_D / sqrt(phi (1 - h))            (R ``rstandard``)
+* ``sigma_loo`` sqrt((sum r_D^2 - r_D,i^2 / (1 - h_i)) / (n - p - 1))  (R lm.influence $sigma)
+* ``studentized_residuals_external`` sign(r_D) sqrt(r_D^2 + h r_P^2/(1 - h)),
+  divided by sigma_loo unless phi is fixed                      (R ``rstudent``)
+* ``dfbeta`` theta - theta_(-i): exact for least squares, one-step Newton with the
+  leave-one-out Hessian (Sherman-Morrison 1/(1 - h) factor) for GLMs (SAS, statsmodels)
+* ``dfbetas`` least squares: dfbeta / (sigma_loo sqrt(diag H^-1)) (R);
+  GLMs: dfbeta / sqrt(phi diag H^-1) (SAS PROC LOGISTIC, statsmodels)
+* ``cooks_distance`` dfbeta' H dfbeta / (p phi) = r_P^2 h / (phi p (1 - h)^2) (R)
+* ``dffits`` r_D sqrt(h) / (sigma_loo (1 - h)); ``cov_ratio`` (sigma_loo / s)^(2p) / (1 - h)
+* ``influential`` R's ``influence.measures`` rules.
+
+p is the number of (identifiable) parameters; for penalized fits it is the
+effective degrees of freedom sum(h_i), and H includes the penalty.
+"""
+
+from functools import cached_property
+
+import numpy as np
+from scipy import stats
+
+from ._engine import InfluenceEngine
+
+
+def _require(cond, what):
+    if not cond:
+        raise NotImplementedError(what)
+
+
+class Influence:
+    """Influence diagnostics of a fitted linear model (lazy; computed on first access).
+
+    Obtain it from ``estimator.influence()`` or :func:`skinfluence.influence`;
+    every attribute is computed once, from one factorization of the Hessian,
+    and cached.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        The objective the estimator minimized, bound to the data.
+    backend : str or Backend, default=None
+        Linear-algebra backend (default: ``get_config()["backend"]``).
+    damping : float, default=0.0
+        Added to the Hessian's diagonal (regularizes a singular Hessian).
+    index : pandas.Index, default=None
+        Row labels used by :meth:`summary_frame`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.linear_model import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 2)); y = X @ [1.0, -2.0] + rng.normal(size=50)
+    >>> y[7] += 10                                   # an outlier
+    >>> inf = LinearRegression().fit(X, y).influence()
+    >>> int(np.argmax(inf.cooks_distance))
+    7
+    """
+
+    def __init__(self, objective, backend=None, damping=0.0, index=None):
+        self.objective = objective
+        self.engine = InfluenceEngine(objective, backend=backend, damping=damping)
+        self.index = index
+
+    def __repr__(self):
+        obj = self.objective
+        return (
+            f"<Influence: {type(obj.loss).__name__}, n_samples={obj.n_samples}, "
+            f"n_params={obj.n_params}, penalized={obj.is_penalized}>"
+        )
+
+    # -- bookkeeping -------------------------------------------------------------
+    @property
+    def param_names(self):
+        """Parameter labels in the order of ``dfbeta`` columns (intercept first)."""
+        return list(self.objective.param_names)
+
+    @property
+    def _single(self):
+        return self.objective.n_outputs == 1
+
+    @property
+    def _glm(self):
+        return self._single and self.objective.loss.has_variance
+
+    def _need_glm(self, name):
+        _require(
+            self._glm,
+            f"{name} is defined for single-output exponential-family models (R's "
+            f"lm/glm); {type(self.objective.loss).__name__} provides leverage, "
+            "cooks_distance, dfbeta and dfbetas.",
+        )
+
+    @cached_property
+    def n_params(self):
+        """p: identifiable parameters, or effective degrees of freedom sum(h) if penalized."""
+        obj = self.objective
+        if obj.is_penalized or self.engine.damping:
+            return float(self.leverage.sum())
+        null = obj.null_space()
+        return obj.n_params - (0 if null is None else null.shape[1])
+
+    @cached_property
+    def n_obs(self):
+        """Rows with positive weight (R drops zero-weight rows from the df)."""
+        return int(np.count_nonzero(self.objective.sample_weight > 0))
+
+    @cached_property
+    def df_resid(self):
+        return self.n_obs - self.n_params
+
+    # -- fitted values and residuals ----------------------------------------------
+    @cached_property
+    def fitted(self):
+        """mu_i = inverse_link(eta_i) (class probabilities (n, K) for multinomial)."""
+        obj = self.objective
+        eta = obj.linear_predictor(backend=self.engine.backend)
+        return obj.loss.mean(eta[:, 0] if self._single else eta)
+
+    @cached_property
+    def response_residuals(self):
+        """y_i - mu_i."""
+        self._need_glm("response_residuals")
+        return self.objective.y - self.fitted
+
+    @cached_property
+    def pearson_residuals(self):
+        """sqrt(s_i) (y_i - mu_i) / sqrt(V(mu_i)) (R ``residuals(type="pearson")``)."""
+        self._need_glm("pearson_residuals")
+        obj = self.objective
+        return np.sqrt(obj.sample_weight) * self.response_residuals / np.sqrt(
+            obj.loss.variance(self.fitted)
+        )
+
+    @cached_property
+    def deviance_residuals(self):
+        """sign(y_i - mu_i) sqrt(s_i d_i) (R ``residuals(type="deviance")``)."""
+        self._need_glm("deviance_residuals")
+        obj = self.objective
+        dev = 2.0 * obj.sample_weight * obj.per_sample_loss(backend=self.engine.backend)
+        return np.sign(self.response_residuals) * np.sqrt(np.maximum(dev, 0.0))
+
+    @cached_property
+    def dispersion(self):
+        """phi: 1 for binomial/Poisson/multinomial, else Pearson chi^2 / (n - p)."""
+        if self.objective.loss.fixed_dispersion or not self._glm:
+            return 1.0
+        return float(np.sum(self.pearson_residuals**2) / self.df_resid)
+
+    # -- leverage and deletion diagnostics ------------------------------------------
+    @cached_property
+    def leverage(self):
+        """h_i, the diagonal of the (weighted, penalized) hat matrix; R ``hatvalues``."""
+        return self.engine.leverage("fisher")
+
+    @cached_property
+    def studentized_residuals(self):
+        """Internally studentized deviance residuals (R ``rstandard``)."""
+        self._need_glm("studentized_residuals")
+        return self.deviance_residuals / np.sqrt(self.dispersion * (1.0 - self.leverage))
+
+    @cached_property
+    def studentized_residuals_pearson(self):
+        """Internally studentized Pearson residuals (R ``rstandard(type="pearson")``)."""
+        self._need_glm("studentized_residuals_pearson")
+        return self.pearson_residuals / np.sqrt(self.dispersion * (1.0 - self.leverage))
+
+    @cached_property
+    def sigma_loo(self):
+        """sigma_(i): residual scale with row i deleted (R ``lm.influence()$sigma``)."""
+        self._need_glm("sigma_loo")
+        rd2 = self.deviance_residuals**2
+        h = self.leverage
+        num = rd2.sum() - rd2 / (1.0 - h)
+        return np.sqrt(np.maximum(num, 0.0) / (self.df_resid - 1.0))
+
+    @cached_property
+    def studentized_residuals_external(self):
+        """Externally studentized residuals (R ``rstudent``)."""
+        self._need_glm("studentized_residuals_external")
+        rd, rp, h = self.deviance_residuals, self.pearson_residuals, self.leverage
+        r = np.sign(rd) * np.sqrt(rd**2 + h * rp**2 / (1.0 - h))
+        if self.objective.loss.fixed_dispersion:
+            return r
+        return r / self.sigma_loo
+
+    @cached_property
+    def cooks_distance(self):
+        """Cook's distance (R ``cooks.distance``): dfbeta' H dfbeta / (p phi)."""
+        return self.engine.loo_param_norm("fisher") / (self.n_params * self.dispersion)
+
+    @cached_property
+    def dfbeta(self):
+        """theta - theta_(-i), shape (n, n_params), columns as ``param_names``."""
+        return -self.engine.loo_param_change("fisher")
+
+    @cached_property
+    def _inverse_diag(self):
+        return self.engine.factor("fisher").inverse_diag()
+
+    @cached_property
+    def dfbetas(self):
+        """Scaled dfbeta (R for least squares; SAS/statsmodels for GLMs)."""
+        se = np.sqrt(self._inverse_diag)
+        if self._single and self.objective.loss.is_least_squares:
+            return self.dfbeta / (self.sigma_loo[:, None] * se[None, :])
+        return self.dfbeta / (np.sqrt(self.dispersion) * se[None, :])
+
+    @cached_property
+    def dffits(self):
+        """DFFITS (R ``dffits``): r_D sqrt(h) / (sigma_loo (1 - h))."""
+        self._need_glm("dffits")
+        h = self.leverage
+        return self.deviance_residuals * np.sqrt(h) / (self.sigma_loo * (1.0 - h))
+
+    @cached_property
+    def cov_ratio(self):
+        """COVRATIO (R ``covratio``): (sigma_loo / s)^(2p) / (1 - h)."""
+        self._need_glm("cov_ratio")
+        s = np.sqrt(np.sum(self.deviance_residuals**2) / self.df_resid)
+        return (self.sigma_loo / s) ** (2 * self.n_params) / (1.0 - self.leverage)
+
+    @cached_property
+    def influential(self):
+        """R's ``influence.measures()$is.inf``: bool array (n, n_params + 4).
+
+        Columns: |dfbetas| > 1 per parameter, |dffits| > 3 sqrt(p/(n-p)),
+        |1 - cov_ratio| > 3p/(n-p), F_{p, n-p}(cooks) > 0.5, h > 3p/n, with n the
+        number of rows with h > 0. ``influential.any(axis=1)`` flags a row.
+        """
+        self._need_glm("influential")
+        h = self.leverage
+        k = self.n_params
+        n = int(np.count_nonzero(h > 0))
+        with np.errstate(invalid="ignore"):
+            cols = [
+                np.abs(self.dfbetas) > 1,
+                (np.abs(self.dffits) > 3 * np.sqrt(k / (n - k)))[:, None],
+                (np.abs(1 - self.cov_ratio) > 3 * k / (n - k))[:, None],
+                (stats.f.cdf(self.cooks_distance, k, n - k) > 0.5)[:, None],
+                (h > 3 * k / n)[:, None],
+            ]
+        return np.hstack(cols)
+
+    @property
+    def influential_columns(self):
+        """Column labels of :attr:`influential`."""
+        return [f"dfb_{p}" for p in self.param_names] + ["dffits", "cov_ratio", "cooks_d", "hat"]
+
+    # -- convenience --------------------------------------------------------------
+    def top(self, n=10, by="cooks_distance"):
+        """Indices (positions) of the ``n`` rows with the largest ``|by|``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(20.0)[:, None]; y = X[:, 0] * 2; y[3] += 30
+        >>> LinearRegression().fit(X, y).influence().top(1).tolist()
+        [3]
+        """
+        values = np.abs(np.asarray(getattr(self, by)))
+        if values.ndim != 1:
+            raise ValueError(f"{by!r} is not a per-row quantity.")
+        n = min(int(n), values.shape[0])
+        idx = np.argpartition(-values, n - 1)[:n]
+        return idx[np.argsort(-values[idx], kind="stable")]
+
+    def summary_frame(self):
+        """All per-row diagnostics as a pandas DataFrame (indexed like X).
+
+        Columns: ``dfb_<param>`` (DFBETAS), ``cooks_d``, ``hat``, and for
+        single-output exponential-family models also ``dffits``, ``cov_ratio``,
+        ``student_resid``, ``student_resid_external``, ``pearson_resid``,
+        ``deviance_resid`` and ``influential`` (any of R's flags).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(10.0)[:, None]; y = np.sin(X[:, 0])
+        >>> LinearRegression().fit(X, y).influence().summary_frame().shape
+        (10, 11)
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover
+            raise ImportError('summary_frame needs pandas: pip install "skinfluence[pandas]"') from exc
+        data = {f"dfb_{p}": col for p, col in zip(self.param_names, self.dfbetas.T)}
+        data["cooks_d"] = self.cooks_distance
+        data["hat"] = self.leverage
+        if self._glm:
+            data["dffits"] = self.dffits
+            data["cov_ratio"] = self.cov_ratio
+            data["student_resid"] = self.studentized_residuals
+            data["student_resid_external"] = self.studentized_residuals_external
+            data["pearson_resid"] = self.pearson_residuals
+            data["deviance_resid"] = self.deviance_residuals
+            data["influential"] = self.influential.any(axis=1)
+        return pd.DataFrame(data, index=self.index)
+
+    def plot(self, kind="influence", ax=None, n_labels=5):
+        """Plot diagnostics with matplotlib; returns the Axes.
+
+        Parameters
+        ----------
+        kind : {"influence", "cooks", "leverage"}
+            ``"influence"``: leverage vs studentized residual, marker area
+            proportional to Cook's distance (statsmodels' influence plot);
+            ``"cooks"``: Cook's distance by row (R's ``plot.lm(which=4)``);
+            ``"leverage"``: leverage by row with the 3p/n line.
+        ax : matplotlib Axes, default=None
+        n_labels : int, default=5
+            Label the rows with the largest Cook's distance.
+
+        Examples
+        --------
+        >>> import numpy as np, matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(10.0)[:, None]; y = np.sin(X[:, 0])
+        >>> ax = LinearRegression().fit(X, y).influence().plot("cooks")
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover
+            raise ImportError('plot needs matplotlib: pip install "skinfluence[plot]"') from exc
+        if ax is None:
+            _, ax = plt.subplots()
+        cooks = self.cooks_distance
+        labels = self.top(n_labels)
+        names = np.arange(cooks.shape[0]) if self.index is None else np.asarray(self.index)
+        if kind == "influence":
+            y = self.studentized_residuals_external if self._glm else np.zeros_like(cooks)
+            size = 20 + 300 * cooks / max(cooks.max(), 1e-300)
+            ax.scatter(self.leverage, y, s=size, alpha=0.5)
+            for i in labels:
+                ax.annotate(str(names[i]), (self.leverage[i], y[i]))
+            ax.set_xlabel("leverage")
+            ax.set_ylabel("studentized residual (external)")
+            ax.set_title("Influence plot (area ~ Cook's distance)")
+        elif kind == "cooks":
+            ax.vlines(np.arange(cooks.shape[0]), 0, cooks)
+            for i in labels:
+                ax.annotate(str(names[i]), (i, cooks[i]))
+            ax.set_xlabel("row")
+            ax.set_ylabel("Cook's distance")
+        elif kind == "leverage":
+            ax.vlines(np.arange(cooks.shape[0]), 0, self.leverage)
+            ax.axhline(3 * self.n_params / self.n_obs, ls="--", color="grey")
+            ax.set_xlabel("row")
+            ax.set_ylabel("leverage")
+        else:
+            raise ValueError(f"kind must be 'influence', 'cooks' or 'leverage'; got {kind!r}.")
+        return ax

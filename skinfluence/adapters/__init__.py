@@ -1,0 +1,15 @@
+"""Adapters: read a fitted estimator, return the objective it minimized.
+
+To support a new estimator, write one function and register it::
+
+    from skinfluence.adapters import register_adapter
+
+    @register_adapter(MyEstimator)
+    def _my_estimator(estimator, X, y, sample_weight):
+        return LinearObjective(loss, X, y, sample_weight, coef, intercept, ...)
+"""
+
+from . import _sklearn  # noqa: F401  (registers the scikit-learn adapters)
+from ._registry import get_adapter, register_adapter, supported_estimators
+
+__all__ = ["get_adapter", "register_adapter", "supported_estimators"]

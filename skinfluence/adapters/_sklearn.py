@@ -1,0 +1,208 @@
+"""Adapters for scikit-learn's linear models.
+
+Each adapter reads a *fitted* estimator and returns the objective it minimized,
+in the normalized form of :mod:`skinfluence._model._objective` (scikit-learn 1.9
+conventions; s_i = sample_weight_i, S = sum s_i):
+
+=====================  =================================================  ==========================
+estimator              scikit-learn's objective                           normalized penalty
+=====================  =================================================  ==========================
+LinearRegression       sum s_i (y_i - eta_i)^2                            0
+Ridge                  sum s_i (y_i - eta_i)^2 + alpha ||w||^2            alpha
+LogisticRegression     C sum s_i logloss_i + 1/2 ||w||^2                  1 / C  (C = inf: 0)
+Poisson/Gamma/Tweedie  1/(2S) sum s_i deviance_i + alpha/2 ||w||^2        S * alpha, share_i = s_i/S
+=====================  =================================================  ==========================
+
+(squared error is written as half squared error, the GLMs' deviance as half
+deviance; class weights multiply s_i; liblinear also penalizes the intercept as
+a feature of value ``intercept_scaling``.)
+"""
+
+import numpy as np
+from sklearn.linear_model import (
+    GammaRegressor,
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+    TweedieRegressor,
+)
+from sklearn.utils.class_weight import compute_class_weight
+
+from .._loss import (
+    HalfBinomialLoss,
+    HalfGammaLoss,
+    HalfMultinomialLoss,
+    HalfPoissonLoss,
+    HalfSquaredError,
+    HalfTweedieLoss,
+)
+from .._model import LinearObjective
+from ..exceptions import UnsupportedEstimatorError
+from ._registry import register_adapter
+
+
+def _feature_names(estimator, n_features):
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and len(names) == n_features:
+        return [str(c) for c in names]
+    return [f"x{j}" for j in range(n_features)]
+
+
+def _param_names(features, fit_intercept, outputs=None):
+    base = (["(Intercept)"] if fit_intercept else []) + list(features)
+    if outputs is None:
+        return base
+    return [f"{o}:{b}" for o in outputs for b in base]
+
+
+def _single_output_coef(estimator):
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    if coef.ndim == 2 and coef.shape[0] != 1:
+        raise UnsupportedEstimatorError(
+            f"{type(estimator).__name__} was fitted on a {coef.shape[0]}-column "
+            "target; multi-output regression is not supported. Fit one model per "
+            "target."
+        )
+    coef = coef.reshape(1, -1)
+    intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64)).ravel()
+    return coef, intercept[:1] if intercept.size else np.zeros(1)
+
+
+def _refuse_positive(estimator):
+    if getattr(estimator, "positive", False):
+        raise UnsupportedEstimatorError(
+            f"{type(estimator).__name__}(positive=True) solved a constrained "
+            "problem whose gradient is not zero at the solution; influence is not "
+            "defined by the smooth formulas. Refit with positive=False."
+        )
+
+
+def _regression_target(y):
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"y must be numeric for a regressor; got dtype {y.dtype}.")
+    return y.astype(np.float64)
+
+
+@register_adapter(LinearRegression)
+def _linear_regression(estimator, X, y, sample_weight):
+    _refuse_positive(estimator)
+    coef, intercept = _single_output_coef(estimator)
+    feats = _feature_names(estimator, coef.shape[1])
+    return LinearObjective(
+        HalfSquaredError(), X, _regression_target(y), sample_weight, coef, intercept,
+        estimator.fit_intercept, param_names=_param_names(feats, estimator.fit_intercept),
+    )
+
+
+@register_adapter(Ridge)
+def _ridge(estimator, X, y, sample_weight):
+    _refuse_positive(estimator)
+    coef, intercept = _single_output_coef(estimator)
+    alpha = np.ravel(np.asarray(estimator.alpha, dtype=np.float64))
+    if alpha.size != 1:
+        raise UnsupportedEstimatorError("Ridge with one alpha per target is not supported.")
+    feats = _feature_names(estimator, coef.shape[1])
+    return LinearObjective(
+        HalfSquaredError(), X, _regression_target(y), sample_weight, coef, intercept,
+        estimator.fit_intercept, penalty=float(alpha[0]),
+        param_names=_param_names(feats, estimator.fit_intercept),
+    )
+
+
+def _logistic_penalty(estimator):
+    """Return the L2 strength 1/C (0 when unpenalized) or refuse L1/elastic-net."""
+    penalty = getattr(estimator, "penalty", "deprecated")
+    l1_ratio = getattr(estimator, "l1_ratio", 0.0)
+    C = float(estimator.C)
+    if penalty == "deprecated":
+        penalty = "l2" if (l1_ratio in (0, None)) else ("l1" if l1_ratio == 1 else "elasticnet")
+        if np.isinf(C):
+            penalty = None
+    if penalty in ("l1", "elasticnet"):
+        raise UnsupportedEstimatorError(
+            f"LogisticRegression with an {penalty} penalty is not smooth, so its "
+            "influence is not defined by the Hessian formulas. Supported: L2 "
+            "(l1_ratio=0) or unpenalized (C=np.inf) fits."
+        )
+    if penalty is None or penalty == "none" or np.isinf(C):
+        return 0.0
+    return 1.0 / C
+
+
+@register_adapter(LogisticRegression)
+def _logistic_regression(estimator, X, y, sample_weight):
+    pen = _logistic_penalty(estimator)
+    classes = estimator.classes_
+    y = np.asarray(y)
+    unseen = np.setdiff1d(np.unique(y), classes)
+    if unseen.size:
+        raise ValueError(
+            f"y contains labels not seen during fit: {unseen.tolist()[:10]}; the "
+            f"estimator knows {classes.tolist()}."
+        )
+    y_idx = np.searchsorted(classes, y)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if estimator.class_weight is not None:
+        cw = compute_class_weight(estimator.class_weight, classes=classes, y=y, sample_weight=s)
+        s = s * cw[y_idx]
+    coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
+    fit_intercept = estimator.fit_intercept
+    ipen = 0.0
+    if estimator.solver == "liblinear" and fit_intercept:
+        ipen = pen / float(estimator.intercept_scaling) ** 2
+    feats = _feature_names(estimator, coef.shape[1])
+    if len(classes) == 2:
+        loss = HalfBinomialLoss()
+        yy = y_idx.astype(np.float64)
+        names = _param_names(feats, fit_intercept)
+    else:
+        if coef.shape[0] != len(classes):
+            raise UnsupportedEstimatorError("One-vs-rest logistic regression is not supported.")
+        if estimator.solver == "liblinear":
+            raise UnsupportedEstimatorError(
+                "liblinear fits one-vs-rest models for multiclass targets; use a "
+                "multinomial solver (lbfgs, newton-cg, newton-cholesky, sag, saga)."
+            )
+        loss = HalfMultinomialLoss(len(classes))
+        yy = y_idx
+        names = _param_names(feats, fit_intercept, outputs=[str(c) for c in classes])
+    return LinearObjective(
+        loss, X, yy, s, coef, intercept, fit_intercept, penalty=pen,
+        intercept_penalty=ipen, param_names=names,
+    )
+
+
+def _glm_loss(estimator):
+    if isinstance(estimator, PoissonRegressor):
+        return HalfPoissonLoss()
+    if isinstance(estimator, GammaRegressor):
+        return HalfGammaLoss()
+    power = float(estimator.power)
+    link = estimator.link
+    if link == "auto":
+        link = "identity" if power <= 0 else "log"
+    if power == 1 and link == "log":
+        return HalfPoissonLoss()
+    if power == 2 and link == "log":
+        return HalfGammaLoss()
+    if power == 0 and link == "identity":
+        return HalfSquaredError()
+    return HalfTweedieLoss(power=power, link=link)
+
+
+@register_adapter(PoissonRegressor, GammaRegressor, TweedieRegressor)
+def _glm_regressor(estimator, X, y, sample_weight):
+    loss = _glm_loss(estimator)
+    coef, intercept = _single_output_coef(estimator)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    S = s.sum()
+    alpha = float(estimator.alpha)
+    feats = _feature_names(estimator, coef.shape[1])
+    return LinearObjective(
+        loss, X, _regression_target(y), s, coef, intercept, estimator.fit_intercept,
+        penalty=S * alpha, share=(s / S) if alpha > 0 else None,
+        param_names=_param_names(feats, estimator.fit_intercept),
+    )

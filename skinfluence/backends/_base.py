@@ -1,0 +1,68 @@
+"""The backend interface: every O(n p^2) operation of the engine goes through it.
+
+A backend receives the design X (as the user gave it, or as ``prepare`` returned
+it) and performs row passes over the implicit design ``Xt = [1, X]`` (the
+intercept column is never materialized). All results the engine needs back are
+small (p x p matrices) or per-row blocks (n x K x K), returned as NumPy arrays.
+
+A new backend subclasses :class:`Backend`, implements the abstract methods and is
+registered either by :func:`skinfluence.backends.register_backend` or through
+the ``skinfluence.backends`` entry-point group (value: ``module:BackendClass``).
+"""
+
+from abc import ABC, abstractmethod
+
+
+class Backend(ABC):
+    """Abstract linear-algebra backend.
+
+    Parameters
+    ----------
+    device : str or None
+        Backend-specific device name (``None``: the backend's default).
+    """
+
+    name = None
+
+    def __init__(self, device=None):
+        self.device = device
+
+    def prepare(self, X):
+        """Return X in the form the other methods accept (e.g. moved to a device)."""
+        return X
+
+    @abstractmethod
+    def design_matmul(self, X, M, fit_intercept):
+        """Xt @ M for M of shape (p', m); returns an (n, m) NumPy array."""
+
+    @abstractmethod
+    def design_rmatmul(self, X, V, fit_intercept):
+        """Xt.T @ V for V of shape (n, m); returns a (p', m) NumPy array."""
+
+    @abstractmethod
+    def weighted_gram(self, X, weights, fit_intercept):
+        """Xt.T @ diag(weights) @ Xt, shape (p', p')."""
+
+    @abstractmethod
+    def row_quadratic(self, X, blocks, fit_intercept):
+        """Per-row Gram of projected rows.
+
+        ``blocks`` is a list of K matrices M_k of shape (p', m). Returns C of shape
+        (n, K, K) with C[i, k, l] = (xt_i @ M_k) . (xt_i @ M_l).
+        """
+
+    @abstractmethod
+    def row_combination(self, X, coefs, blocks, fit_intercept):
+        """out[i] = sum_k coefs[i, k] * (xt_i @ M_k); coefs (n, K); returns (n, m)."""
+
+    @abstractmethod
+    def cholesky(self, A):
+        """Lower Cholesky factor of a symmetric positive definite (P, P) matrix;
+        raises numpy.linalg.LinAlgError when A is not positive definite."""
+
+    @abstractmethod
+    def solve_triangular(self, L, B, lower=True, trans=False):
+        """Solve L x = B (or L' x = B when trans) for triangular L."""
+
+    def __repr__(self):
+        return f"{type(self).__name__}(device={self.device!r})"

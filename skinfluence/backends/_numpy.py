@@ -1,0 +1,128 @@
+"""Built-in NumPy/SciPy backend: chunked row passes, BLAS syrk, LAPACK Cholesky."""
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
+
+from .._config import get_config
+from ._base import Backend
+
+
+def _chunk_rows(n_rows, width):
+    """Rows per chunk so that `width` float64 columns fit in working_memory."""
+    budget = get_config()["working_memory"] * 2**20
+    return max(1, min(n_rows, int(budget // (8 * max(width, 1)))))
+
+
+def _iter_chunks(X, width):
+    n = X.shape[0]
+    step = _chunk_rows(n, width)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        yield start, stop, X[start:stop]
+
+
+def _dense(A):
+    return A.toarray() if sp.issparse(A) else A
+
+
+class NumpyBackend(Backend):
+    """Default backend: NumPy arrays and scipy.sparse CSR matrices on the CPU.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.backends import get_backend
+    >>> be = get_backend("numpy")
+    >>> be.weighted_gram(np.eye(2), np.ones(2), fit_intercept=True)
+    array([[2., 1., 1.],
+           [1., 1., 0.],
+           [1., 0., 1.]])
+    """
+
+    name = "numpy"
+
+    def design_matmul(self, X, M, fit_intercept):
+        M = np.asarray(M, dtype=np.float64)
+        squeeze = M.ndim == 1
+        if squeeze:
+            M = M[:, None]
+        Mx = M[1:] if fit_intercept else M
+        out = np.asarray(X @ Mx, dtype=np.float64)
+        if fit_intercept:
+            out += M[0]
+        return out[:, 0] if squeeze else out
+
+    def design_rmatmul(self, X, V, fit_intercept):
+        V = np.asarray(V, dtype=np.float64)
+        squeeze = V.ndim == 1
+        if squeeze:
+            V = V[:, None]
+        out = np.asarray(X.T @ V, dtype=np.float64)
+        if fit_intercept:
+            out = np.vstack([V.sum(axis=0, keepdims=True), out])
+        return out[:, 0] if squeeze else out
+
+    def weighted_gram(self, X, weights, fit_intercept):
+        n, p = X.shape
+        w = np.asarray(weights, dtype=np.float64)
+        G = np.zeros((p, p))
+        if sp.issparse(X):
+            G = _dense(X.T @ X.multiply(w[:, None]).tocsr())
+            G = np.asarray(G, dtype=np.float64)
+        elif np.all(w >= 0):
+            for start, stop, Xc in _iter_chunks(X, p):
+                Xs = np.multiply(Xc, np.sqrt(w[start:stop])[:, None], dtype=np.float64)
+                # syrk on the transposed (Fortran-ordered) view: Xs' Xs, no copy
+                G = dsyrk(1.0, Xs.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+            G = np.triu(G) + np.triu(G, 1).T
+        else:
+            for start, stop, Xc in _iter_chunks(X, p):
+                Xc = np.asarray(Xc, dtype=np.float64)
+                G += Xc.T @ (w[start:stop, None] * Xc)
+        if not fit_intercept:
+            return G
+        xw = np.asarray(X.T @ w, dtype=np.float64).ravel()
+        out = np.empty((p + 1, p + 1))
+        out[0, 0] = w.sum()
+        out[0, 1:] = xw
+        out[1:, 0] = xw
+        out[1:, 1:] = G
+        return out
+
+    def row_quadratic(self, X, blocks, fit_intercept):
+        K = len(blocks)
+        n = X.shape[0]
+        m = blocks[0].shape[1]
+        C = np.empty((n, K, K))
+        for start, stop, Xc in _iter_chunks(X, K * m + 1):
+            Z = [self.design_matmul(Xc, Mk, fit_intercept) for Mk in blocks]
+            for k in range(K):
+                for ell in range(k, K):
+                    c = np.einsum("ij,ij->i", Z[k], Z[ell])
+                    C[start:stop, k, ell] = c
+                    C[start:stop, ell, k] = c
+        return C
+
+    def row_combination(self, X, coefs, blocks, fit_intercept):
+        coefs = np.asarray(coefs, dtype=np.float64)
+        n = X.shape[0]
+        m = blocks[0].shape[1]
+        out = np.empty((n, m))
+        for start, stop, Xc in _iter_chunks(X, 2 * m + 1):
+            acc = None
+            for k, Mk in enumerate(blocks):
+                term = self.design_matmul(Xc, Mk, fit_intercept)
+                term *= coefs[start:stop, k, None]
+                acc = term if acc is None else acc + term
+            out[start:stop] = acc
+        return out
+
+    def cholesky(self, A):
+        return scipy.linalg.cholesky(A, lower=True, check_finite=False)
+
+    def solve_triangular(self, L, B, lower=True, trans=False):
+        return scipy.linalg.solve_triangular(
+            L, B, lower=lower, trans="T" if trans else "N", check_finite=False
+        )

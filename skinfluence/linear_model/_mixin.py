@@ -1,0 +1,57 @@
+"""InfluenceMixin: gives a fitted estimator an ``.influence()`` method."""
+
+from sklearn.exceptions import NotFittedError
+
+
+class InfluenceMixin:
+    """Mixin adding :meth:`influence` to a scikit-learn linear model.
+
+    ``fit`` keeps *references* to the training X, y and sample_weight (no copy) in
+    the private attribute ``_influence_data``, so ``influence()`` needs no
+    arguments. Modifying those arrays in place after ``fit`` changes what
+    ``influence()`` sees; pass the data explicitly (``influence(X, y)``) if you
+    do, or call ``forget_training_data()`` to release the references.
+
+    Put the mixin first: ``class MyModel(InfluenceMixin, SomeSklearnEstimator)``.
+    The parent's adapter (see :mod:`skinfluence.adapters`) is used.
+    """
+
+    def _remember(self, X, y, sample_weight):
+        self._influence_data = (X, y, sample_weight)
+        return self
+
+    def forget_training_data(self):
+        """Drop the references to the training data kept by ``fit``."""
+        self._influence_data = None
+        return self
+
+    def influence(self, X=None, y=None, sample_weight=None, **kwargs):
+        """Influence diagnostics of this fitted model.
+
+        Parameters
+        ----------
+        X, y : array-like, default=None
+            Data to analyse; default: the training data seen by ``fit``.
+        sample_weight : array-like, default=None
+            With explicit X, y: their weights. Ignored when X is None (the
+            weights given to ``fit`` are used).
+        **kwargs
+            Passed to :func:`skinfluence.influence` (``backend``, ``damping``).
+
+        Returns
+        -------
+        skinfluence.Influence
+        """
+        from .._api import influence
+
+        if X is None and y is None:
+            data = getattr(self, "_influence_data", None)
+            if data is None:
+                raise NotFittedError(
+                    f"This {type(self).__name__} has no training data to analyse: "
+                    "call fit first, or pass X and y to influence()."
+                )
+            X, y, sample_weight = data
+        elif X is None or y is None:
+            raise ValueError("Pass both X and y, or neither (to use the training data).")
+        return influence(self, X, y, sample_weight=sample_weight, **kwargs)
