@@ -19,7 +19,7 @@ def _split_pipeline(estimator, X):
     return estimator, X
 
 
-def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0):
+def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0, **adapter_options):
     """Influence diagnostics of a fitted scikit-learn estimator or pipeline.
 
     Nothing is refitted: the objective the estimator minimized is rebuilt from its
@@ -43,6 +43,9 @@ def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0)
         Linear-algebra backend; ``None`` uses ``skinfluence.get_config()``.
     damping : float, default=0.0
         Added to the Hessian's diagonal before factoring.
+    **adapter_options
+        Passed to the estimator's adapter (e.g. ``temperature`` for hinge-loss
+        SVMs); an adapter refuses options it does not know.
 
     Returns
     -------
@@ -78,6 +81,6 @@ def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0)
     Xt = check_design(Xt, n_features=n_features)
     y = check_target(y, Xt.shape[0])
     s = check_weights(sample_weight, Xt.shape[0])
-    objective = adapter(final, Xt, y, s)
+    objective = adapter(final, Xt, y, s, **adapter_options)
     objective.loss.check_y(objective.y)
     return Influence(objective, backend=backend, damping=damping, index=index)

@@ -6,7 +6,7 @@ _ADAPTERS = {}
 
 
 def register_adapter(*estimator_classes):
-    """Decorator registering ``fn(estimator, X, y, sample_weight) -> LinearObjective``.
+    """Decorator registering ``fn(estimator, X, y, sample_weight, **options) -> LinearObjective``.
 
     The lookup walks the estimator's MRO, so subclasses (skinfluence's drop-in
     estimators included) use their parent's adapter unless they register one.

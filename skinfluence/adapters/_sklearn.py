@@ -78,6 +78,13 @@ def _refuse_positive(estimator):
         )
 
 
+def _no_options(estimator, options):
+    if options:
+        raise TypeError(
+            f"Unknown option(s) for {type(estimator).__name__}: {sorted(options)}."
+        )
+
+
 def _regression_target(y):
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
@@ -86,7 +93,8 @@ def _regression_target(y):
 
 
 @register_adapter(LinearRegression)
-def _linear_regression(estimator, X, y, sample_weight):
+def _linear_regression(estimator, X, y, sample_weight, **options):
+    _no_options(estimator, options)
     _refuse_positive(estimator)
     coef, intercept = _single_output_coef(estimator)
     feats = _feature_names(estimator, coef.shape[1])
@@ -97,7 +105,8 @@ def _linear_regression(estimator, X, y, sample_weight):
 
 
 @register_adapter(Ridge)
-def _ridge(estimator, X, y, sample_weight):
+def _ridge(estimator, X, y, sample_weight, **options):
+    _no_options(estimator, options)
     _refuse_positive(estimator)
     coef, intercept = _single_output_coef(estimator)
     alpha = np.ravel(np.asarray(estimator.alpha, dtype=np.float64))
@@ -132,7 +141,8 @@ def _logistic_penalty(estimator):
 
 
 @register_adapter(LogisticRegression)
-def _logistic_regression(estimator, X, y, sample_weight):
+def _logistic_regression(estimator, X, y, sample_weight, **options):
+    _no_options(estimator, options)
     pen = _logistic_penalty(estimator)
     classes = estimator.classes_
     y = np.asarray(y)
@@ -194,7 +204,8 @@ def _glm_loss(estimator):
 
 
 @register_adapter(PoissonRegressor, GammaRegressor, TweedieRegressor)
-def _glm_regressor(estimator, X, y, sample_weight):
+def _glm_regressor(estimator, X, y, sample_weight, **options):
+    _no_options(estimator, options)
     loss = _glm_loss(estimator)
     coef, intercept = _single_output_coef(estimator)
     s = np.asarray(sample_weight, dtype=np.float64)
