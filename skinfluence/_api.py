@@ -5,6 +5,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._result import Influence
+from ._solvers import ALL_SOLVER_OPTIONS
 from .adapters import get_adapter
 from .utils._validation import _is_dataframe, check_design, check_target, check_weights
 
@@ -19,7 +20,10 @@ def _split_pipeline(estimator, X):
     return estimator, X
 
 
-def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0, **adapter_options):
+def influence(
+    estimator, X, y, sample_weight=None, *, backend=None, damping=0.0, solver="auto",
+    **adapter_options,
+):
     """Influence diagnostics of a fitted scikit-learn estimator or pipeline.
 
     Nothing is refitted: the objective the estimator minimized is rebuilt from its
@@ -42,10 +46,18 @@ def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0,
     backend : str, default=None
         Linear-algebra backend; ``None`` uses ``skinfluence.get_config()``.
     damping : float, default=0.0
-        Added to the Hessian's diagonal before factoring.
+        Added to the Hessian's diagonal before factoring (and by every solver).
+    solver : {"auto", "direct", "cg", "lissa"}, default="auto"
+        Inverse-Hessian-vector products of the influence functions: cached
+        Cholesky factor, conjugate gradients on Hessian-vector products (never
+        forms H; sparse X with 10^5 features), or LiSSA. ``"auto"``: direct up
+        to 4,000 parameters, CG beyond.
     **adapter_options
-        Passed to the estimator's adapter (e.g. ``temperature`` for hinge-loss
-        SVMs); an adapter refuses options it does not know.
+        Solver options (CG: ``tol``, ``max_iter``, ``preconditioner``; LiSSA:
+        ``scale``, ``depth``, ``n_samples``, ``batch_size``, ``random_state``)
+        go to the solver; the others to the estimator's adapter (e.g.
+        ``temperature`` for hinge-loss SVMs), which refuses options it does not
+        know.
 
     Returns
     -------
@@ -81,6 +93,23 @@ def influence(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0,
     Xt = check_design(Xt, n_features=n_features)
     y = check_target(y, Xt.shape[0])
     s = check_weights(sample_weight, Xt.shape[0])
+    solver_options = {k: adapter_options.pop(k) for k in list(adapter_options)
+                      if k in ALL_SOLVER_OPTIONS}
     objective = adapter(final, Xt, y, s, **adapter_options)
     objective.loss.check_y(objective.y)
-    return Influence(objective, backend=backend, damping=damping, index=index)
+
+    def encode_test(X_test, y_test):
+        # test data go through the same steps and label encoding as the training data
+        _, Xt_test = _split_pipeline(estimator, X_test)
+        Xt_test = check_design(Xt_test, n_features=objective.n_features, name="X_test")
+        y_test = check_target(y_test, Xt_test.shape[0], name="y_test")
+        try:
+            test_obj = adapter(final, Xt_test, y_test, np.ones(Xt_test.shape[0]),
+                               **adapter_options)
+            test_obj.loss.check_y(test_obj.y)
+        except ValueError as exc:
+            raise ValueError(f"y_test: {exc}") from None
+        return Xt_test, test_obj.y
+
+    return Influence(objective, backend=backend, damping=damping, index=index,
+                     solver=solver, encode_test=encode_test, **solver_options)

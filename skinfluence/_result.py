@@ -29,6 +29,8 @@ import numpy as np
 from scipy import stats
 
 from ._engine import InfluenceEngine
+from ._functions import InfluenceFunctionsMixin
+from ._solvers import make_solver
 
 
 def _require(cond, what):
@@ -36,7 +38,7 @@ def _require(cond, what):
         raise NotImplementedError(what)
 
 
-class Influence:
+class Influence(InfluenceFunctionsMixin):
     """Influence diagnostics of a fitted linear model (lazy; computed on first access).
 
     Obtain it from ``estimator.influence()`` or :func:`skinfluence.influence`;
@@ -53,6 +55,18 @@ class Influence:
         Added to the Hessian's diagonal (regularizes a singular Hessian).
     index : pandas.Index, default=None
         Row labels used by :meth:`summary_frame`.
+    solver : {"auto", "direct", "cg", "lissa"}, default="auto"
+        Inverse-Hessian-vector-product solver of the influence functions
+        (``loss_change``, ``up_loss``, ``pert_loss``, ...): the cached Cholesky
+        factor, conjugate gradients on Hessian-vector products, or LiSSA;
+        ``"auto"`` picks direct up to 4,000 parameters, CG beyond.
+    encode_test : callable, default=None
+        ``encode_test(X, y) -> (X, y)``: validates test data and brings it to
+        the training data's form (pipeline transforms, label encoding).
+    **solver_options
+        Passed to the solver (CG: ``tol``, ``max_iter``, ``preconditioner``;
+        LiSSA: ``scale``, ``depth``, ``n_samples``, ``batch_size``,
+        ``random_state``).
 
     Examples
     --------
@@ -66,10 +80,13 @@ class Influence:
     7
     """
 
-    def __init__(self, objective, backend=None, damping=0.0, index=None):
+    def __init__(self, objective, backend=None, damping=0.0, index=None, solver="auto",
+                 encode_test=None, **solver_options):
         self.objective = objective
         self.engine = InfluenceEngine(objective, backend=backend, damping=damping)
         self.index = index
+        self.solver = make_solver(self.engine, solver, **solver_options)
+        self._encode_test = encode_test
 
     def __repr__(self):
         obj = self.objective
