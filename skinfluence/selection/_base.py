@@ -1,0 +1,218 @@
+"""Base class of the selectors: imbalanced-learn's sampler contract, regression allowed.
+
+imbalanced-learn's ``BaseSampler`` rejects continuous targets, and
+imbalanced-learn is an optional dependency, so the selectors derive from
+scikit-learn's ``BaseEstimator`` and implement the duck-typed contract that
+``imblearn.pipeline.Pipeline`` checks for: a ``fit_resample(X, y)`` method
+(steps having it are applied at fit time only and skipped at predict time).
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils.multiclass import type_of_target
+
+from .._api import influence
+from ..adapters import get_adapter
+from ..utils._validation import check_design, check_target
+
+
+class NoValidationDataWarning(UserWarning):
+    """A selector scored rows against a held-out part of the training data.
+
+    Influence on a validation loss is only as good as the validation labels: if
+    the held-out rows are as noisy as the training rows, the selected subset can
+    be *worse* than the full data. Pass clean ``X_val, y_val`` to
+    ``fit_resample`` (or to :class:`skinfluence.pipeline.ResampledEstimator`'s
+    ``fit``) whenever you have them.
+    """
+
+
+def _resolve_size(n, n_samples, fraction, what="n_samples"):
+    """Number of rows to select: ``n_samples`` if given, else ``fraction * n``."""
+    if n_samples is not None:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+            raise ValueError(f"{what} must be a positive integer; got {n_samples!r}.")
+        if n_samples < 1:
+            raise ValueError(f"{what} must be >= 1; got {n_samples}.")
+        if n_samples > n:
+            raise ValueError(
+                f"{what}={n_samples} is larger than the number of candidate rows "
+                f"({n})."
+            )
+        return int(n_samples)
+    _check_fraction(fraction)
+    return max(1, int(round(fraction * n)))
+
+
+def _check_fraction(fraction, name="fraction"):
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, numbers.Real)
+        or not 0 < fraction <= 1
+    ):
+        raise ValueError(f"{name} must be a number in (0, 1]; got {fraction!r}.")
+
+
+def _is_classification(estimator, y):
+    if estimator is not None:
+        return is_classifier(estimator)
+    return type_of_target(y) in ("binary", "multiclass")
+
+
+def _default_estimator(estimator, y):
+    """The estimator to fit (a clone), refusing unsupported ones before any fit."""
+    if estimator is None:
+        estimator = LogisticRegression() if _is_classification(None, y) else LinearRegression()
+    est = clone(estimator)
+    final = est
+    while hasattr(final, "steps"):
+        final = final.steps[-1][1]
+    get_adapter(final)  # UnsupportedEstimatorError (a TypeError) naming what works
+    return est
+
+
+def _capped_probabilities(a, target):
+    """pi_i = min(1, c a_i) with c chosen so that sum(pi) = target (a >= 0).
+
+    When fewer than ``target`` rows have a_i > 0, those rows all get pi = 1.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    pos = a > 0
+    n_pos = int(np.count_nonzero(pos))
+    if n_pos <= target:
+        return pos.astype(np.float64)
+    order = np.argsort(-a, kind="stable")
+    s = a[order]
+    tail = np.cumsum(s[::-1])[::-1]  # tail[k] = sum_{j >= k} s_j
+    k = np.arange(int(target))  # k rows capped at 1
+    c = (target - k) / tail[: k.size]
+    first = int(np.argmax(c * s[: k.size] <= 1.0))  # k = target - 1 always qualifies
+    return np.minimum(1.0, c[first] * a)
+
+
+def _poisson_draw(pi, rng):
+    """Independent Bernoulli(pi_i) draws; returns the selected positions."""
+    return np.flatnonzero(rng.random_sample(pi.shape[0]) < pi)
+
+
+class BaseSelector(BaseEstimator):
+    """Common validation and bookkeeping of the influence-based selectors.
+
+    Subclasses implement ``_select(X, y, X_val, y_val, rng)`` returning the
+    selected positions (and optionally weights and a new target) and set
+    ``_uses_validation = True`` if they score rows against a validation loss.
+    """
+
+    _uses_validation = False
+
+    def fit_resample(self, X, y, X_val=None, y_val=None):
+        """Select training rows; return the selected ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or sparse CSR matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels or a continuous target.
+        X_val, y_val : array-like, default=None
+            Validation data for selectors that score rows by their influence on
+            a validation loss (ignored by the others). Without it, such
+            selectors hold out ``validation_fraction`` of the training rows
+            (with a :class:`NoValidationDataWarning`); those rows are not
+            returned.
+
+        Returns
+        -------
+        X_resampled : same type as X, shape (n_selected, n_features)
+        y_resampled : ndarray of shape (n_selected,)
+        """
+        Xc = check_design(X)
+        yc = check_target(y, Xc.shape[0])
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val, or neither.")
+        rng = check_random_state(getattr(self, "random_state", None))
+        candidates = np.arange(Xc.shape[0])
+        if self._uses_validation:
+            if X_val is None:
+                candidates, X_val, y_val = self._hold_out(Xc, yc, rng)
+            else:
+                X_val = check_design(X_val, n_features=Xc.shape[1], name="X_val")
+                y_val = check_target(y_val, X_val.shape[0], name="y_val")
+                self._check_validation_labels(yc, y_val)
+        elif X_val is not None:
+            warnings.warn(
+                f"{type(self).__name__} does not use validation data; X_val and "
+                "y_val are ignored.",
+                UserWarning,
+                stacklevel=2,
+            )
+        Xs = _safe_indexing(Xc, candidates) if candidates.size < Xc.shape[0] else Xc
+        ys = yc[candidates]
+        out = self._select(Xs, ys, X_val, y_val, rng)
+        idx, weight, y_new = tuple(out) + (None,) * (3 - len(out))
+        idx = np.asarray(idx, dtype=np.intp)
+        if idx.size == 0:
+            raise ValueError(
+                f"{type(self).__name__} selected no rows; increase the target size "
+                "(n_samples / fraction) or lower the threshold."
+            )
+        if self._uses_validation:
+            self.candidate_indices_ = candidates
+        self.sample_indices_ = candidates[idx]
+        if weight is not None:
+            self.sample_weight_ = np.asarray(weight, dtype=np.float64)
+        y_out = ys[idx] if y_new is None else y_new
+        return _safe_indexing(X, self.sample_indices_), y_out
+
+    # -- validation data -----------------------------------------------------------
+    def _hold_out(self, X, y, rng):
+        frac = getattr(self, "validation_fraction", 0.2)
+        if isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 < frac < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1); got {frac!r}.")
+        warnings.warn(
+            f"{type(self).__name__}: no validation data given; holding out "
+            f"{frac:.0%} of the training rows as validation set (they are not "
+            "returned). Influence on a validation loss is only as good as the "
+            "validation labels: with labels as noisy as the training labels the "
+            "selected subset can be worse than the full data. Pass clean X_val, "
+            "y_val when you have them.",
+            NoValidationDataWarning,
+            stacklevel=3,
+        )
+        idx = np.arange(X.shape[0])
+        strat = y if _is_classification(getattr(self, "estimator", None), y) else None
+        if strat is not None and np.min(np.unique(y, return_counts=True)[1]) < 2:
+            strat = None
+        tr, va = train_test_split(
+            idx, test_size=frac, stratify=strat, random_state=rng.randint(2**31 - 1)
+        )
+        tr.sort()
+        va.sort()
+        return tr, _safe_indexing(X, va), y[va]
+
+    def _check_validation_labels(self, y, y_val):
+        if not _is_classification(getattr(self, "estimator", None), y):
+            return
+        unseen = np.setdiff1d(np.unique(y_val), np.unique(y))
+        if unseen.size:
+            raise ValueError(
+                f"y_val contains classes not present in the training labels: "
+                f"{unseen.tolist()[:10]}."
+            )
+
+    # -- influence of a fitted model ------------------------------------------------
+    def _fit_influence(self, X, y):
+        """Fit a clone of the estimator on (X, y); return (fitted, Influence)."""
+        est = _default_estimator(getattr(self, "estimator", None), y)
+        est.fit(X, y)
+        return est, influence(est, X, y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
