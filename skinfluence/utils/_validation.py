@@ -1,5 +1,6 @@
 """Validation at the public boundary: arrays, shapes, finiteness, sparse formats."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -10,14 +11,58 @@ def _is_dataframe(X):
     return hasattr(X, "iloc") and hasattr(X, "columns")
 
 
+def _torch_tensor_type():
+    """torch.Tensor if torch is already imported (never imports it), else None."""
+    torch = sys.modules.get("torch")
+    return getattr(torch, "Tensor", None)
+
+
+def _check_tensor(X, name):
+    """Validate a dense torch tensor on its own device (no host round trip).
+
+    Only a scalar (the finiteness flag of each chunk) comes back to the host;
+    non-float dtypes are converted to float64 on the tensor's device.
+    """
+    torch = sys.modules["torch"]
+    if X.layout != torch.strided:
+        raise TypeError(
+            f"{name} is a sparse torch tensor ({X.layout}); pass a dense tensor or a "
+            "scipy.sparse CSR matrix."
+        )
+    X = X.detach()
+    if X.dtype not in (torch.float32, torch.float64):
+        if X.is_complex():
+            raise ValueError(f"{name} must be real-valued; got a {X.dtype} tensor.")
+        X = X.to(torch.float64)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-dimensional (n_samples, n_features); got shape "
+            f"{tuple(X.shape)}."
+        )
+    if X.shape[0]:
+        from .._config import get_config
+
+        budget = get_config()["working_memory"] * 2**20
+        step = max(1, int(budget // max(1, X.shape[1] * X.element_size())))
+        for block in X.split(step):
+            if not bool(torch.isfinite(block).all()):
+                raise ValueError(f"{name} contains NaN or infinity.")
+    return X
+
+
 def check_design(X, *, n_features=None, name="X", accept_sparse=True):
     """Return X as a float ndarray or CSR matrix without copying when possible.
 
     Raises ValueError naming the problem for NaN/inf, wrong dimensionality,
     feature-count mismatch; converts other sparse formats to CSR with a warning.
-    The caller's array is never modified.
+    The caller's array is never modified. Dense torch tensors (for the torch
+    backend) pass through on their device, validated there; this never imports
+    torch.
     """
-    if sp.issparse(X):
+    tensor_type = _torch_tensor_type()
+    if tensor_type is not None and isinstance(X, tensor_type):
+        X = _check_tensor(X, name)
+    elif sp.issparse(X):
         if not accept_sparse:
             raise TypeError(f"{name} must be dense here; got a scipy.sparse matrix.")
         if X.format != "csr":
