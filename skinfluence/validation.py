@@ -204,7 +204,7 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     Xte = check_design(Xte, n_features=Xt.shape[1], name="X_test")
     yte = check_target(y_test, Xte.shape[0], name="y_test")
 
-    pred_loss = inf.loss_change(X_test, y_test, method=method)  # (n_test, n)
+    pred_loss = inf.loss_change(Xte, yte, method=method)  # (n_test, n)
     if rows is None:
         n_rows = min(int(n_rows), n)
         if select == "largest":
