@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from ._base import BaseSelector
-from ._scores import self_influence, validation_loss_change
+from ._scores import validation_loss_change
 
 _SCORES = ("validation", "cooks", "self_influence")
 
@@ -14,10 +14,10 @@ def _harm_scores(selector, X, y, X_val, y_val, score):
     """Per-row harm (larger = more harmful) and the fitted estimator."""
     est, inf = selector._fit_influence(X, y)
     if score == "validation":
-        return -validation_loss_change(inf, est, X_val, y_val), est
+        return -validation_loss_change(inf, X_val, y_val), est
     if score == "cooks":
         return np.asarray(inf.cooks_distance), est
-    return self_influence(inf), est
+    return np.asarray(inf.self_influence), est
 
 
 def _flagged(harm, n_flag, threshold, auto, name):

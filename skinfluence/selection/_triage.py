@@ -1,10 +1,10 @@
 """Mislabel triage: the order in which a reviewer should check training labels."""
 
 import numpy as np
+from sklearn.utils import check_random_state
 
-from ._base import _default_estimator
 from .._api import influence
-from ._scores import self_influence
+from ._base import _default_estimator
 
 _BY = ("self_influence", "loss", "random")
 
@@ -51,12 +51,11 @@ def mislabel_ranking(X, y, estimator=None, *, by="self_influence", random_state=
         raise ValueError(f"by must be one of {_BY}; got {by!r}.")
     n = np.shape(X)[0]
     if by == "random":
-        return np.random.RandomState(random_state).permutation(n) if not hasattr(
-            random_state, "permutation") else random_state.permutation(n)
+        return check_random_state(random_state).permutation(n)
     est = _default_estimator(estimator, np.asarray(y)).fit(X, y)
     inf = influence(est, X, y)
     if by == "loss":
         score = inf.objective.per_sample_loss(backend=inf.engine.backend)
     else:
-        score = self_influence(inf)
+        score = np.asarray(inf.self_influence)
     return np.argsort(-score, kind="stable")

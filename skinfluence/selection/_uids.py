@@ -103,7 +103,7 @@ class UIDSSampler(BaseSelector):
         n = X.shape[0]
         total = _resolve_size(n, self.n_samples, self.fraction)
         est, inf = self._fit_influence(X, y)
-        phi = -validation_loss_change(inf, est, X_val, y_val)  # up-weighting influence
+        phi = -validation_loss_change(inf, X_val, y_val)  # up-weighting influence
         groups = [np.arange(n)]
         if _is_classification(self.estimator, y):
             groups = [np.flatnonzero(y == c) for c in np.unique(y)]
