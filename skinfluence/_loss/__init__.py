@@ -1,5 +1,6 @@
 """Losses: per-sample loss, derivatives in the linear predictor, links, variances."""
 
+from ._hinge import OneVsRestSmoothHingeLoss, SmoothHingeLoss  # noqa: F401
 from ._link import BaseLink, IdentityLink, LogitLink, LogLink
 from ._loss import (
     BaseLoss,

@@ -10,6 +10,7 @@ To support a new estimator, write one function and register it::
 """
 
 from . import _sklearn  # noqa: F401  (registers the scikit-learn adapters)
+from . import _svm  # noqa: F401  (SmoothHingeSVC, LinearSVC(loss="hinge") via a temperature)
 from ._registry import get_adapter, register_adapter, supported_estimators
 
 __all__ = ["get_adapter", "register_adapter", "supported_estimators"]
