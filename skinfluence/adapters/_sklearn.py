@@ -16,6 +16,13 @@ Poisson/Gamma/Tweedie  1/(2S) sum s_i deviance_i + alpha/2 ||w||^2        S * al
 (squared error is written as half squared error, the GLMs' deviance as half
 deviance; class weights multiply s_i; liblinear also penalizes the intercept as
 a feature of value ``intercept_scaling``.)
+
+L1 and elastic-net LogisticRegression (``l1_ratio`` = r > 0; scikit-learn adds
+(1 - r)/2 ||w||^2 + r ||w||_1) are refused unless the adapter option
+``active_set=True`` is passed (``skinfluence.influence(est, X, y, active_set=True)``):
+binary fits are then analysed on their *active set* of non-zero coefficients,
+where the L1 term is linear (zero Hessian) and the L2 strength is (1 - r) / C.
+Influence there holds the selected features and their signs fixed.
 """
 
 import numpy as np
@@ -121,7 +128,11 @@ def _ridge(estimator, X, y, sample_weight, **options):
 
 
 def _logistic_penalty(estimator):
-    """Return the L2 strength 1/C (0 when unpenalized) or refuse L1/elastic-net."""
+    """Return (l2, l1_ratio): the L2 strength in the normalized form and the L1 share.
+
+    scikit-learn minimizes C sum s_i logloss_i + (1 - r)/2 ||w||^2 + r ||w||_1
+    (r = l1_ratio); divided by C, the L2 strength is (1 - r) / C (0 when C = inf).
+    """
     penalty = getattr(estimator, "penalty", "deprecated")
     l1_ratio = getattr(estimator, "l1_ratio", 0.0)
     C = float(estimator.C)
@@ -129,21 +140,62 @@ def _logistic_penalty(estimator):
         penalty = "l2" if (l1_ratio in (0, None)) else ("l1" if l1_ratio == 1 else "elasticnet")
         if np.isinf(C):
             penalty = None
-    if penalty in ("l1", "elasticnet"):
-        raise UnsupportedEstimatorError(
-            f"LogisticRegression with an {penalty} penalty is not smooth, so its "
-            "influence is not defined by the Hessian formulas. Supported: L2 "
-            "(l1_ratio=0) or unpenalized (C=np.inf) fits."
-        )
     if penalty is None or penalty == "none" or np.isinf(C):
-        return 0.0
-    return 1.0 / C
+        return 0.0, 0.0
+    if penalty == "l1":
+        return 0.0, 1.0
+    if penalty == "elasticnet":
+        r = float(l1_ratio)
+        return (1.0 - r) / C, r
+    return 1.0 / C, 0.0
+
+
+def _l1_active_set(estimator, coef, intercept, fit_intercept, l1_ratio, active_set):
+    """Columns with non-zero coefficients (the L1 active set), or refuse.
+
+    On the active set the L1 term is linear (its gradient is the constant
+    l1_ratio/C * sign(w), its Hessian zero), so the objective restricted to those
+    coordinates is smooth and the elastic-net's L2 part is all the penalty left.
+    Influence there treats the active set and the signs as fixed: a row's effect
+    on *which* features are selected is not captured.
+    """
+    if not active_set:
+        raise UnsupportedEstimatorError(
+            f"LogisticRegression with an l1 or elastic-net penalty (l1_ratio={l1_ratio:g}) "
+            "is not smooth, so its influence is not defined by the Hessian formulas. "
+            "Pass active_set=True to analyse the fit on its active set of non-zero "
+            "coefficients (the L1 term is linear there; changes of the selected set "
+            "are not captured). Otherwise supported: L2 (l1_ratio=0) or unpenalized "
+            "(C=np.inf) fits."
+        )
+    if coef.shape[0] != 1:
+        raise UnsupportedEstimatorError(
+            "The l1 active-set treatment supports binary LogisticRegression only: a "
+            "multinomial l1 fit has a different active set per class. Fit one binary "
+            "model per class, or use an L2 penalty."
+        )
+    active = np.flatnonzero(coef[0] != 0)
+    if fit_intercept and estimator.solver == "liblinear" and intercept[0] == 0:
+        fit_intercept = False  # liblinear penalizes the intercept with L1 too
+    if active.size == 0 and not fit_intercept:
+        raise UnsupportedEstimatorError(
+            "The l1 fit has no non-zero coefficient (empty active set): there is no "
+            "parameter whose influence could be analysed. Use a larger C."
+        )
+    return active, fit_intercept
 
 
 @register_adapter(LogisticRegression)
-def _logistic_regression(estimator, X, y, sample_weight, **options):
+def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False, **options):
+    """LogisticRegression; ``active_set=True`` accepts l1/elastic-net fits.
+
+    With ``active_set=True`` an l1 or elastic-net binary fit is analysed on its
+    active set (see :func:`_l1_active_set`): the objective is built on
+    ``X[:, active]`` (``objective.active_features`` holds the column positions,
+    ``param_names`` the matching feature names) with the L2 part (1 - l1_ratio)/C.
+    """
     _no_options(estimator, options)
-    pen = _logistic_penalty(estimator)
+    pen, l1_ratio = _logistic_penalty(estimator)
     classes = estimator.classes_
     y = np.asarray(y)
     unseen = np.setdiff1d(np.unique(y), classes)
@@ -164,6 +216,14 @@ def _logistic_regression(estimator, X, y, sample_weight, **options):
     if estimator.solver == "liblinear" and fit_intercept:
         ipen = pen / float(estimator.intercept_scaling) ** 2
     feats = _feature_names(estimator, coef.shape[1])
+    active = None
+    if l1_ratio > 0:
+        active, fit_intercept = _l1_active_set(
+            estimator, coef, intercept, fit_intercept, l1_ratio, active_set
+        )
+        X = X[:, active]
+        coef = coef[:, active]
+        feats = [feats[j] for j in active]
     if len(classes) == 2:
         loss = HalfBinomialLoss()
         yy = y_idx.astype(np.float64)
@@ -179,10 +239,13 @@ def _logistic_regression(estimator, X, y, sample_weight, **options):
         loss = HalfMultinomialLoss(len(classes))
         yy = y_idx
         names = _param_names(feats, fit_intercept, outputs=[str(c) for c in classes])
-    return LinearObjective(
+    objective = LinearObjective(
         loss, X, yy, s, coef, intercept, fit_intercept, penalty=pen,
         intercept_penalty=ipen, param_names=names,
     )
+    if active is not None:
+        objective.active_features = active
+    return objective
 
 
 def _glm_loss(estimator):

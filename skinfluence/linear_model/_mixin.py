@@ -55,3 +55,55 @@ class InfluenceMixin:
         elif X is None or y is None:
             raise ValueError("Pass both X and y, or neither (to use the training data).")
         return influence(self, X, y, sample_weight=sample_weight, **kwargs)
+
+    def influence_sketch(self, k=None, projection="sparse", random_state=None, X=None,
+                         y=None, sample_weight=None, **kwargs):
+        """Influence sketching: sketched leverage, score and Cook's distance.
+
+        The k-column random-projection scores of Wojnowicz et al. (2016) for
+        large (dense or CSR) data; see :func:`skinfluence.sketch.influence_sketch`.
+
+        Parameters
+        ----------
+        k : int, default=None
+            Sketch columns (1 <= k <= n_features + fit_intercept); None: min(256, that).
+        projection : {"sparse", "gaussian", "countsketch", "srht"}, default="sparse"
+        random_state : int, RandomState instance or None, default=None
+        X, y : array-like, default=None
+            Data to analyse; default: the training data seen by ``fit``.
+        sample_weight : array-like, default=None
+            With explicit X, y: their weights (ignored when X is None).
+        **kwargs
+            Passed to :func:`skinfluence.sketch.influence_sketch` (``damping``,
+            ``backend``).
+
+        Returns
+        -------
+        skinfluence.sketch.InfluenceSketch
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LogisticRegression
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 10)); y = (X[:, 0] > 0).astype(int)
+        >>> est = LogisticRegression(C=10).fit(X, y)
+        >>> est.influence_sketch(k=5, projection="gaussian", random_state=0).score.shape
+        (200,)
+        """
+        from ..sketch import influence_sketch
+
+        if X is None and y is None:
+            data = getattr(self, "_influence_data", None)
+            if data is None:
+                raise NotFittedError(
+                    f"This {type(self).__name__} has no training data to analyse: "
+                    "call fit first, or pass X and y to influence_sketch()."
+                )
+            X, y, sample_weight = data
+        elif X is None or y is None:
+            raise ValueError("Pass both X and y, or neither (to use the training data).")
+        return influence_sketch(
+            self, X, y, sample_weight=sample_weight, k=k, projection=projection,
+            random_state=random_state, **kwargs,
+        )

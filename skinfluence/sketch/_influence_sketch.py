@@ -1,0 +1,344 @@
+"""Influence sketching (Wojnowicz et al., IEEE BigData 2016, Algorithm 1).
+
+For a fitted single-output model with IRLS weights w_i (sample weights included),
+per-row gradients g_i = s_i dloss/deta (from the objective) and a random
+projection Omega (p' x k) of the implicit design Xt = [1, X]:
+
+    Z0 = Xt Omega                                  (n x k, row chunks, never stored)
+    A  = Z0' diag(w) Z0 + Omega' diag(pen) Omega   (k x k: the Hessian of the model
+                                                    restricted to theta = Omega beta)
+    C*_i = z0_i' A^-1 z0_i,   h*_i = w_i C*_i      (sketched leverage)
+    r_i  = -g_i / sqrt(w_i)                        (Pearson residual for GLMs:
+                                                    sqrt(s_i)(y_i - mu_i)/sqrt(V(mu_i)))
+    c_i  = r_i^2 h*_i / (1 - h*_i)                 (the paper's score)
+    D*_i = r_i^2 h*_i / (phi p (1 - h*_i)^2)       (sketched Cook's distance)
+
+Unpenalized fits: A is the paper's W^-1 = Z'Z with Z = V^1/2 X Omega. Penalized fits
+(L2): the penalty is kept, projected as Omega' diag(pen) Omega, so that h*_i is the
+exact leverage of the fitted objective restricted to the k-dimensional parameter
+subspace range(Omega); with k = p' and a full-rank Omega the sketch equals the
+exact penalized leverage and Cook's distance of :class:`skinfluence.Influence`.
+
+D*_i is the exact Cook's distance of :class:`skinfluence.Influence`
+(``dfbeta' H dfbeta / (p phi)`` = ``g^2 C / (p phi (1 - h)^2)``) with the sketched
+C*_i in place of xt_i' H^-1 xt_i, so rank correlations between the two compare
+like with like. p is the number of parameters (unpenalized) or sum(h*) (penalized),
+phi is 1 for binomial/Poisson and Pearson chi^2 / (n - p) otherwise. For
+Poisson/Gamma/Tweedie regressors with alpha > 0, the exact Cook's distance also
+removes row i's share s_i / S of the penalty; the sketch does the same on the
+restricted problem.
+
+Because range(Omega) is a subspace, h*_i <= h_i: the sketch ranks rows, it does not
+estimate the exact values (see :func:`randomized_leverage` for that).
+"""
+
+import time
+
+import numpy as np
+
+from .._engine import CholeskyFactor
+from ..backends import get_backend
+from ..backends._numpy import _chunk_rows
+from ..exceptions import SingularHessianError
+from ._common import (
+    build_objective,
+    check_positive_int,
+    fisher_weights,
+    iter_row_chunks,
+    require_single_output,
+)
+from ._projections import make_projection
+
+DEFAULT_K = 256
+_KEEP_BYTES = 2**30  # Z0 up to 1 GiB is kept between the passes, else recomputed
+
+
+class InfluenceSketch:
+    """Sketched influence scores of a fitted model (result of :func:`influence_sketch`).
+
+    Attributes
+    ----------
+    score : ndarray of shape (n_samples,)
+        The paper's influence score c_i = r_i^2 h*_i / (1 - h*_i).
+    cooks_distance : ndarray of shape (n_samples,)
+        Sketched Cook's distance (same definition as
+        :attr:`skinfluence.Influence.cooks_distance` with the sketched leverage).
+    leverage : ndarray of shape (n_samples,)
+        Sketched leverage h*_i (a lower bound of the exact leverage).
+    residuals : ndarray of shape (n_samples,)
+        Re-weighted residuals r_i = -g_i / sqrt(w_i) (Pearson residuals for GLMs).
+    k : int
+        Number of sketch columns.
+    projection : str
+    n_params : float
+        p used in Cook's distance.
+    dispersion : float
+        phi used in Cook's distance.
+    timings : dict
+        Seconds spent in the projection pass, the k x k factorization and the
+        leverage pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.linear_model import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 20)); y = X[:, 0] + rng.normal(size=200)
+    >>> y[5] += 15                                        # a gross outlier
+    >>> sk = LinearRegression().fit(X, y).influence_sketch(k=10, random_state=0)
+    >>> int(sk.top(1)[0])
+    5
+    """
+
+    def __init__(self, *, score, cooks_distance, leverage, residuals, k, projection,
+                 n_params, dispersion, timings=None, index=None):
+        self.score = score
+        self.cooks_distance = cooks_distance
+        self.leverage = leverage
+        self.residuals = residuals
+        self.k = k
+        self.projection = projection
+        self.n_params = n_params
+        self.dispersion = dispersion
+        self.timings = timings or {}
+        self.index = index
+
+    def __repr__(self):
+        return (
+            f"<InfluenceSketch: n_samples={self.score.shape[0]}, k={self.k}, "
+            f"projection={self.projection!r}>"
+        )
+
+    def top(self, n=10, by="score"):
+        """Positions of the ``n`` rows with the largest ``by`` (default: ``score``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(40.0).reshape(20, 2); y = X[:, 0] * 2; y[3] += 30
+        >>> LinearRegression().fit(X, y).influence_sketch(k=2, random_state=0).top(1).tolist()
+        [3]
+        """
+        values = np.asarray(getattr(self, by))
+        if values.ndim != 1:
+            raise ValueError(f"{by!r} is not a per-row quantity.")
+        n = min(int(n), values.shape[0])
+        idx = np.argpartition(-values, n - 1)[:n]
+        return idx[np.argsort(-values[idx], kind="stable")]
+
+    def summary_frame(self):
+        """``score``, ``cooks_d``, ``hat`` and ``resid`` as a pandas DataFrame.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(40.0).reshape(20, 2); y = np.sin(X[:, 0])
+        >>> LinearRegression().fit(X, y).influence_sketch(k=2).summary_frame().shape
+        (20, 4)
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"score": self.score, "cooks_d": self.cooks_distance,
+             "hat": self.leverage, "resid": self.residuals},
+            index=self.index,
+        )
+
+
+def _sketched_C(objective, proj, w, backend, damping=0.0):
+    """C*_i = z0_i' A^-1 z0_i with A of the module docstring.
+
+    Returns (C, t, q, timings); for objectives with a penalty share (mean-form
+    GLM regressors) also t_i = z0_i . u and q = u . b with b = Omega' pen theta,
+    u = A^-1 b (the restricted problem's penalty terms, as in the engine).
+    """
+    X = objective.X
+    n = X.shape[0]
+    k = proj.k
+    t0 = time.perf_counter()
+    A = np.zeros((k, k))
+    # keep Z0 between the two passes when it is small (one projection pass)
+    keep = _chunk_rows(n, proj.width) >= n or n * k * 8 <= _KEEP_BYTES
+    kept = []
+    for start, stop, Xc in iter_row_chunks(X, proj.width):
+        Z = proj.apply(Xc)
+        A += backend.weighted_gram(Z, w[start:stop], fit_intercept=False)
+        if keep:
+            kept.append(Z)
+    if objective.is_penalized:
+        A += proj.penalty_gram(objective.pen)
+    t1 = time.perf_counter()
+    try:
+        factor = CholeskyFactor(A, backend=backend, damping=damping)
+    except SingularHessianError as exc:
+        raise SingularHessianError(
+            f"The sketched Gram matrix Z'Z (k={k}) is singular: the projected design "
+            "has fewer than k independent columns (k larger than the rank of the "
+            "weighted design, empty or constant columns, or a sparse X whose "
+            "non-zeros miss some sketch columns). Use a smaller k, another "
+            "projection, or pass damping > 0."
+        ) from exc
+    M = factor.whitening
+    shared = objective.share is not None and objective.is_penalized
+    u = t = q = None
+    if shared:
+        b = np.asarray(proj.omega.T @ objective.penalty_gradient()).ravel()
+        u = factor.solve(b)
+        q = float(u @ b)
+        t = np.empty(n)
+    t2 = time.perf_counter()
+    C = np.empty(n)
+    chunks = kept if keep else (proj.apply(Xc) for _, _, Xc in iter_row_chunks(X, proj.width))
+    start = 0
+    for Z in chunks:
+        stop = start + Z.shape[0]
+        C[start:stop] = backend.row_quadratic(Z, [M], fit_intercept=False)[:, 0, 0]
+        if shared:
+            t[start:stop] = Z @ u
+        start = stop
+    t3 = time.perf_counter()
+    timings = {"projection_pass": t1 - t0, "factor": t2 - t1, "leverage_pass": t3 - t2}
+    return C, t, q, timings
+
+
+def sketch_objective(objective, k=None, projection="sparse", random_state=None,
+                     damping=0.0, backend=None, index=None):
+    """Influence sketch of a :class:`~skinfluence._model.LinearObjective`.
+
+    Same as :func:`influence_sketch` for an objective already built (e.g.
+    ``skinfluence.influence(est, X, y).objective``).
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    k, projection, random_state, damping, backend
+        See :func:`influence_sketch`.
+    index : pandas.Index, default=None
+        Row labels for :meth:`InfluenceSketch.summary_frame`.
+
+    Returns
+    -------
+    InfluenceSketch
+
+    Examples
+    --------
+    >>> import numpy as np, skinfluence
+    >>> from sklearn.linear_model import PoissonRegressor
+    >>> from skinfluence.sketch import sketch_objective
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 5)); y = rng.poisson(np.exp(0.3 * X[:, 0]))
+    >>> obj = skinfluence.influence(PoissonRegressor().fit(X, y), X, y).objective
+    >>> sketch_objective(obj, k=6, projection="gaussian", random_state=0).leverage.shape
+    (100,)
+    """
+    require_single_output(objective, "influence_sketch")
+    n_columns = objective.p_
+    if k is None:
+        k = min(DEFAULT_K, n_columns)
+    k = check_positive_int(
+        k, "k", upper=n_columns,
+        upper_what="the number of design columns (n_features + fit_intercept)",
+    )
+    if not isinstance(projection, str):
+        raise ValueError(f"projection must be a string; got {projection!r}.")
+    be = get_backend(backend)
+    proj = make_projection(projection, n_columns, k, objective.fit_intercept, random_state)
+    w, g = fisher_weights(objective, backend=be)
+    C, t, q, timings = _sketched_C(objective, proj, w, be, damping=float(damping))
+    h = w * C
+    one_minus_h = np.clip(1.0 - h, np.finfo(float).tiny, None)
+    pos = w > 0
+    r = np.zeros_like(g)
+    r[pos] = -g[pos] / np.sqrt(w[pos])
+    score = r**2 * h / one_minus_h
+    if objective.is_penalized or damping:
+        p = float(h.sum())
+    else:
+        p = float(objective.n_params)
+    loss = objective.loss
+    if loss.fixed_dispersion or not loss.has_variance:
+        phi = 1.0
+    else:
+        n_obs = int(np.count_nonzero(objective.sample_weight > 0))
+        phi = float(np.sum(r**2) / (n_obs - p))
+    if t is None:
+        norm = g**2 * C / one_minus_h**2
+    else:  # the engine's loo_param_norm on the restricted problem
+        share = objective.share
+        v = (g + share * w * t) / one_minus_h
+        norm = v**2 * C + 2 * share * v * t + share**2 * q
+    cooks = norm / (p * phi)
+    return InfluenceSketch(
+        score=score, cooks_distance=cooks, leverage=h, residuals=r, k=k,
+        projection=projection, n_params=p, dispersion=phi, timings=timings, index=index,
+    )
+
+
+def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection="sparse",
+                     random_state=None, damping=0.0, backend=None, **adapter_options):
+    """Influence sketching (Wojnowicz et al. 2016): influential rows of huge fits.
+
+    Projects the IRLS-weighted design onto ``k`` random directions, inverts the
+    k x k Gram matrix, and scores every row with the sketched leverage h*_i, the
+    paper's c_i = r_i^2 h*_i / (1 - h*_i) and a sketched Cook's distance. X may be
+    dense or CSR (never densified); memory is O(nnz(X) + p k + chunk * k), time
+    O(nnz(X) k) for ``"sparse"``/``"countsketch"`` plus O(n k^2).
+
+    Parameters
+    ----------
+    estimator : fitted estimator or Pipeline
+        A supported single-output linear model (regression GLMs, binary logistic
+        regression incl. the L1 active set, binary SVMs), or a Pipeline ending in one.
+    X : array-like or sparse CSR matrix of shape (n_samples, n_features)
+        Other sparse formats are converted to CSR with a warning.
+    y : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+    k : int, default=None
+        Sketch columns, 1 <= k <= n_features + fit_intercept; None: min(256, that).
+    projection : {"sparse", "gaussian", "countsketch", "srht"}, default="sparse"
+        ``"sparse"``: sparse sign (density 1/sqrt(p)); ``"gaussian"``: dense
+        Gaussian; ``"countsketch"``: one +-1 per feature (fastest, O(nnz));
+        ``"srht"``: subsampled randomized DCT (fast transform on dense X).
+    random_state : int, RandomState instance or None, default=None
+        Seeds Omega; an int makes the scores reproducible.
+    damping : float, default=0.0
+        Added to the k x k matrix's diagonal before factoring.
+    backend : str, default=None
+    **adapter_options
+        Passed to the estimator's adapter.
+
+    Returns
+    -------
+    InfluenceSketch
+
+    Raises
+    ------
+    ValueError
+        For k out of range, an unknown projection, NaN/inf or shape mismatches.
+    skinfluence.exceptions.UnsupportedEstimatorError
+        For unsupported estimators and multinomial models.
+    skinfluence.exceptions.SingularHessianError
+        When the sketched Gram matrix is singular (k above the design's rank).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence.sketch import influence_sketch
+    >>> X = sp.random(500, 200, density=0.05, format="csr", random_state=0)
+    >>> y = (np.asarray(X.sum(axis=1)).ravel() > 5).astype(int)
+    >>> est = LogisticRegression(C=10).fit(X, y)
+    >>> sk = influence_sketch(est, X, y, k=32, random_state=0)
+    >>> sk.score.shape, sk.k
+    ((500,), 32)
+    """
+    from ..utils._validation import _is_dataframe
+
+    index = X.index if _is_dataframe(X) else None
+    objective = build_objective(estimator, X, y, sample_weight, **adapter_options)
+    return sketch_objective(
+        objective, k=k, projection=projection, random_state=random_state,
+        damping=damping, backend=backend, index=index,
+    )
