@@ -358,3 +358,48 @@ def test_out_of_memory_during_a_pass_is_reraised_clearly(monkeypatch):
 def test_sparse_torch_tensor_is_refused_by_the_backend():
     with pytest.raises(TypeError, match="Sparse torch tensors"):
         TorchBackend("cpu").design_matmul(torch.ones(3, 2).to_sparse(), np.ones(3), True)
+
+
+# -- influence functions (issue 3) and their solvers ------------------------------
+needs_functions = pytest.mark.skipif(
+    not hasattr(skinfluence.Influence, "loss_change"), reason="influence functions not available"
+)
+FN_PROBLEMS = ["logistic_l2", "multinomial", "poisson_l2", "ridge"]
+
+
+FN_CASES = [(name, kind, "direct") for name in FN_PROBLEMS
+            for kind in ["dense64", "csr", "tensor64", "tensor32"]]
+FN_CASES += [(name, kind, solver) for solver in ["cg", "lissa"]
+             for name in ["logistic_l2", "multinomial"] for kind in ["csr", "tensor64"]]
+
+
+@needs_functions
+@pytest.mark.parametrize("name, kind, solver", FN_CASES)
+def test_influence_function_parity(name, kind, solver):
+    est, Xin, Xfit, y, w = _fit(name, kind)
+    test_rows = slice(0, 7)
+    Xte_in, Xte = Xin[test_rows], Xfit[test_rows]
+    yte = y[test_rows]
+    opts = {"solver": solver}
+    if solver == "lissa":
+        opts.update(random_state=0, n_samples=1, depth=30)
+    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy", **opts)
+    with skinfluence.config_context(backend="torch", device="cpu"):
+        got = skinfluence.influence(est, Xin, y, sample_weight=w, **opts)
+        rtol = 2e-4 if kind == "tensor32" else (1e-9 if solver == "direct" else 1e-7)
+        pairs = [
+            ("loss_change", got.loss_change(Xte_in, yte), ref.loss_change(Xte, yte)),
+            ("up_loss", got.up_loss(Xte_in, yte), ref.up_loss(Xte, yte)),
+            ("pert_loss", got.pert_loss(Xte_in, yte, mean=True), ref.pert_loss(Xte, yte, mean=True)),
+            ("self_influence", got.self_influence, ref.self_influence),
+            ("param_change", got.param_change(), ref.param_change()),
+            ("group", got.group_loss_change([1, 4, 9], Xte_in, yte),
+             ref.group_loss_change([1, 4, 9], Xte, yte)),
+        ]
+        if solver == "direct":
+            pairs.append(("loss_change_newton", got.loss_change(Xte_in, yte, method="newton"),
+                          ref.loss_change(Xte, yte, method="newton")))
+            pairs.append(("group_newton", got.group_param_change([2, 3], method="newton"),
+                          ref.group_param_change([2, 3], method="newton")))
+    for q, a, b in pairs:
+        _close(a, b, rtol, f"{name}/{kind}/{solver}/{q}")
