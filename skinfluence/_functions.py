@@ -267,7 +267,7 @@ class InfluenceFunctionsMixin:
         return out
 
     # -- test losses -------------------------------------------------------------------
-    def loss_change(self, X_test, y_test, method="influence"):
+    def loss_change(self, X_test, y_test, method="influence", reduce=None):
         """Predicted l(z_test; theta_(-i)) - l(z_test; theta_hat), shape (n_test, n_samples).
 
         Positive: removing training row i *raises* that test point's loss (row i
@@ -284,6 +284,10 @@ class InfluenceFunctionsMixin:
         method : {"influence", "newton"}, default="influence"
             ``"newton"``: one Newton step with the leave-one-out Hessian
             (closer to actual retraining; direct solver only).
+        reduce : {None, "mean"}, default=None
+            ``"mean"``: the change of the *mean* test loss, shape (n_samples,),
+            from a single solve (no n_test x n_samples matrix): what a
+            validation-set score needs.
 
         Examples
         --------
@@ -294,15 +298,20 @@ class InfluenceFunctionsMixin:
         >>> inf = LogisticRegression().fit(X[:400], y[:400]).influence()
         >>> inf.loss_change(X[400:], y[400:]).shape
         (169, 400)
+        >>> inf.loss_change(X[400:], y[400:], reduce="mean").shape
+        (400,)
         """
         _check_method(method)
-        _, _, _, U = self._test_solution(X_test, y_test)
+        if reduce not in (None, "mean"):
+            raise ValueError(f"reduce must be None or 'mean'; got {reduce!r}.")
+        _, _, _, U = self._test_solution(X_test, y_test, mean=reduce == "mean")
         if method == "newton":
             self._require_direct("loss_change")
             coef = self.engine.loo_v("observed")
         else:
             coef = self.engine.g()
-        return self._contract_rows(U, coef, self._share)
+        out = self._contract_rows(U, coef, self._share)
+        return out[0] if reduce == "mean" else out
 
     def up_loss(self, X_test, y_test):
         """I_up,loss(z_i, z_test) = -grad l(z_test)' H^-1 grad l(z_i), (n_test, n_samples).

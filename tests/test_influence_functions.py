@@ -323,3 +323,23 @@ def test_drop_in_estimator_passes_solver_options(cancer):
     assert est.influence(solver="cg", tol=1e-6).solver.tol == 1e-6
     with pytest.raises(TypeError, match="do not apply to solver='direct'"):
         est.influence(solver="direct", depth=3)
+
+
+def test_loss_change_reduce_mean_equals_mean_of_matrix():
+    """reduce="mean" (one solve) is the average of the full matrix's rows."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import scale
+
+    from skinfluence.linear_model import LogisticRegression
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = scale(X)
+    inf = LogisticRegression().fit(X[:400], y[:400]).influence()
+    full = inf.loss_change(X[400:], y[400:])
+    np.testing.assert_allclose(inf.loss_change(X[400:], y[400:], reduce="mean"), full.mean(axis=0), rtol=1e-10, atol=1e-14)
+    newton = inf.loss_change(X[400:], y[400:], method="newton")
+    np.testing.assert_allclose(
+        inf.loss_change(X[400:], y[400:], method="newton", reduce="mean"), newton.mean(axis=0), rtol=1e-10, atol=1e-14
+    )
+    with pytest.raises(ValueError, match="reduce"):
+        inf.loss_change(X[400:], y[400:], reduce="sum")

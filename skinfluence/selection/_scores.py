@@ -5,33 +5,19 @@ Everything comes from the one engine (``skinfluence.influence`` and the
 gradients, Hessians or solves.
 """
 
-import inspect
-
 import numpy as np
-from sklearn.utils import _safe_indexing
 
-from .._config import get_config
 
 
 def validation_loss_change(inf, X_val, y_val):
     """Predicted change of the *mean* validation loss when each training row is removed.
 
-    ``Influence.loss_change`` averaged over the validation rows, shape
-    (n_train,). Positive: removing the row raises the validation loss (the row
-    helps); negative: the row is harmful. Validation rows are processed in
-    chunks so that no block larger than ``working_memory`` is held; when
-    ``loss_change`` offers ``reduce="mean"`` it is used instead (one solve).
+    ``Influence.loss_change(..., reduce="mean")``: one solve for the mean
+    validation gradient and one pass over the training rows, shape (n_train,).
+    Positive: removing the row raises the validation loss (the row helps);
+    negative: the row is harmful.
     """
-    if "reduce" in inspect.signature(inf.loss_change).parameters:
-        return np.asarray(inf.loss_change(X_val, y_val, reduce="mean")).ravel()
-    n_train = inf.objective.n_samples
-    n_val = X_val.shape[0]
-    step = max(1, int(get_config()["working_memory"] * 2**20 // (8 * n_train)))
-    total = np.zeros(n_train)
-    for start in range(0, n_val, step):
-        rows = np.arange(start, min(n_val, start + step))
-        total += inf.loss_change(_safe_indexing(X_val, rows), y_val[rows]).sum(axis=0)
-    return total / n_val
+    return np.asarray(inf.loss_change(X_val, y_val, reduce="mean")).ravel()
 
 
 def influence_norms(pilot_inf, full_inf, metric=None):
