@@ -35,10 +35,10 @@ estimate the exact values (see :func:`randomized_leverage` for that).
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._engine import CholeskyFactor
 from ..backends import get_backend
-from ..backends._numpy import _chunk_rows
 from ..exceptions import SingularHessianError
 from ._common import (
     build_objective,
@@ -147,6 +147,12 @@ class InfluenceSketch:
         )
 
 
+def _nbytes(Z):
+    if sp.issparse(Z):
+        return Z.data.nbytes + Z.indices.nbytes + Z.indptr.nbytes
+    return Z.nbytes
+
+
 def _sketched_C(objective, proj, w, backend, damping=0.0):
     """C*_i = z0_i' A^-1 z0_i with A of the module docstring.
 
@@ -159,14 +165,17 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
     k = proj.k
     t0 = time.perf_counter()
     A = np.zeros((k, k))
-    # keep Z0 between the two passes when it is small (one projection pass)
-    keep = _chunk_rows(n, proj.width) >= n or n * k * 8 <= _KEEP_BYTES
-    kept = []
+    # keep Z0 between the two passes while it is small (one projection pass)
+    kept, kept_bytes = [], 0
     for start, stop, Xc in iter_row_chunks(X, proj.width):
         Z = proj.apply(Xc)
         A += backend.weighted_gram(Z, w[start:stop], fit_intercept=False)
-        if keep:
+        if kept is not None:
+            kept_bytes += _nbytes(Z)
             kept.append(Z)
+            if kept_bytes > _KEEP_BYTES and stop < n:
+                kept = None
+    keep = kept is not None
     if objective.is_penalized:
         A += proj.penalty_gram(objective.pen)
     t1 = time.perf_counter()

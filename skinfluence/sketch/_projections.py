@@ -38,22 +38,29 @@ class _Projection:
         self._dense_omega = None
 
     def apply(self, Xc):
-        """Xt_c @ Omega as a dense float64 array (n_c, k)."""
+        """Xt_c @ Omega, shape (n_c, k).
+
+        CSR when both X and Omega are sparse (a row of Z then has about
+        nnz(x_i) * nnz(row of Omega) entries, and the k x k Gram matrix and the
+        row norms are cheaper on it than on a dense Z); a dense float64 array
+        otherwise.
+        """
         fi = self.fit_intercept
         Om = self.omega
-        if sp.issparse(Om) and not sp.issparse(Xc):
+        if sp.issparse(Om) and sp.issparse(Xc):
+            Z = sp.csr_matrix(Xc @ Om[1:] if fi else Xc @ Om, dtype=np.float64)
+            if fi:
+                ones = sp.csr_matrix(np.ones((Xc.shape[0], 1)))
+                Z = (Z + ones @ Om[:1]).tocsr()
+            return Z
+        if sp.issparse(Om):
             # dense X: a BLAS product with the (small) dense Omega beats sparse kernels
             if self._dense_omega is None:
                 self._dense_omega = Om.toarray()
             Om = self._dense_omega
-        Om = Om[1:] if fi else Om
-        Z = Xc @ Om
-        Z = Z.toarray() if sp.issparse(Z) else np.asarray(Z, dtype=np.float64)
-        Z = np.asarray(Z, dtype=np.float64)
+        Z = np.asarray(Xc @ (Om[1:] if fi else Om), dtype=np.float64)
         if fi:
-            row0 = self.omega[0]
-            row0 = row0.toarray().ravel() if sp.issparse(row0) else np.asarray(row0).ravel()
-            Z += row0
+            Z += Om[0]
         return Z
 
     def penalty_gram(self, pen):
