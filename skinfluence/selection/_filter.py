@@ -171,6 +171,16 @@ class InfluenceRelabeler(BaseSelector):
     scores_ : ndarray of shape (n_candidates,)
         Harm of each candidate row (predicted decrease of the validation loss).
 
+    Notes
+    -----
+    With the default ``threshold=0.0`` every row predicted to be harmful at all
+    is flipped, which also flips many clean rows whose harm is tiny: on breast
+    cancer with 30% flipped labels this gave a *higher* test log-loss than
+    dropping the same rows (0.190 vs 0.147), while capping the number of
+    relabeled rows (``n_relabel=0.1``) made relabeling better than dropping
+    (0.267 vs 0.283). Set ``n_relabel`` (or a positive ``threshold``) to about
+    the label-noise rate you expect.
+
     Examples
     --------
     >>> import numpy as np
