@@ -147,9 +147,14 @@ def part_b(n, p, k, repeats, with_statsmodels):
         import statsmodels.api as sm
 
         t = time.perf_counter()
-        glm = sm.GLM(y, sm.add_constant(X), family=sm.families.Binomial())
-        fitres = glm.fit(start_params=np.r_[est.intercept_, est.coef_[0]], maxiter=1)
-        sm_cooks = fitres.get_influence().cooks_distance[0]
+        try:
+            glm = sm.GLM(y, sm.add_constant(X), family=sm.families.Binomial())
+            fitres = glm.fit(start_params=np.r_[est.intercept_, est.coef_[0]], maxiter=1)
+            sm_cooks = fitres.get_influence().cooks_distance[0]
+        except Exception as exc:  # e.g. LinAlgError from statsmodels' pinv of wexog
+            print(f"  statsmodels failed after {time.perf_counter() - t:.1f} s: {exc!r}")
+            print(f"peak RSS {peak_rss_gb():.2f} GiB")
+            return
         sm_t = time.perf_counter() - t
         print(f"  statsmodels get_influence().cooks_distance (one IRLS step from our "
               f"fit): {sm_t:.1f} s; exact engine is {sm_t / ex:.1f}x faster, sketch "
