@@ -403,3 +403,22 @@ def test_influence_function_parity(name, kind, solver):
                           ref.group_param_change([2, 3], method="newton")))
     for q, a, b in pairs:
         _close(a, b, rtol, f"{name}/{kind}/{solver}/{q}")
+
+
+# -- influence sketching (issue 5) ---------------------------------------------------
+@pytest.mark.parametrize("projection", ["sparse", "gaussian", "countsketch", "srht"])
+@pytest.mark.parametrize("kind", ["csr", "dense64", "tensor64"])
+def test_influence_sketch_parity(projection, kind):
+    sketch = pytest.importorskip("skinfluence.sketch")
+    if not hasattr(sketch, "influence_sketch"):
+        pytest.skip("influence sketching not available")
+    X = sp.random(400, 120, density=0.05, format="csr", random_state=0)
+    y = (np.asarray(X.sum(axis=1)).ravel() > 3.0).astype(int)
+    est = sk.LogisticRegression(C=10.0).fit(X, y)
+    Xnp = X if kind == "csr" else X.toarray()
+    Xin = torch.from_numpy(Xnp) if kind == "tensor64" else Xnp
+    opts = dict(k=24, projection=projection, random_state=0)
+    ref = sketch.influence_sketch(est, Xnp, y, backend="numpy", **opts)
+    got = sketch.influence_sketch(est, Xin, y, backend="torch", **opts)
+    for q in ["score", "cooks_distance", "leverage"]:
+        _close(getattr(got, q), getattr(ref, q), 1e-9, f"sketch/{projection}/{kind}/{q}")
