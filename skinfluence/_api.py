@@ -22,7 +22,7 @@ def _split_pipeline(estimator, X):
 
 def influence(
     estimator, X, y, sample_weight=None, *, backend=None, damping=0.0, solver="auto",
-    **adapter_options,
+    leverage_method="exact", leverage_options=None, **adapter_options,
 ):
     """Influence diagnostics of a fitted scikit-learn estimator or pipeline.
 
@@ -52,6 +52,11 @@ def influence(
         Cholesky factor, conjugate gradients on Hessian-vector products (never
         forms H; sparse X with 10^5 features), or LiSSA. ``"auto"``: direct up
         to 4,000 parameters, CG beyond.
+    leverage_method : {"exact", "sketch"}, default="exact"
+        ``"sketch"``: diagnostics run on relative-error randomized leverage
+        (:func:`skinfluence.sketch.randomized_leverage`) for tall data.
+    leverage_options : dict, default=None
+        Options of the randomized leverage (``eps``, ``random_state``, ...).
     **adapter_options
         Solver options (CG: ``tol``, ``max_iter``, ``preconditioner``; LiSSA:
         ``scale``, ``depth``, ``n_samples``, ``batch_size``, ``random_state``)
@@ -101,7 +106,9 @@ def influence(
     def encode_test(X_test, y_test):
         # test data go through the same steps and label encoding as the training data
         _, Xt_test = _split_pipeline(estimator, X_test)
-        Xt_test = check_design(Xt_test, n_features=objective.n_features, name="X_test")
+        # the estimator's own feature count: an adapter may keep fewer columns
+        # (e.g. the active set of an L1 fit) and slices test data itself
+        Xt_test = check_design(Xt_test, n_features=n_features, name="X_test")
         y_test = check_target(y_test, Xt_test.shape[0], name="y_test")
         try:
             test_obj = adapter(final, Xt_test, y_test, np.ones(Xt_test.shape[0]),
@@ -109,7 +116,9 @@ def influence(
             test_obj.loss.check_y(test_obj.y)
         except ValueError as exc:
             raise ValueError(f"y_test: {exc}") from None
-        return Xt_test, test_obj.y
+        return test_obj.X, test_obj.y  # as the adapter sees it (e.g. active columns)
 
     return Influence(objective, backend=backend, damping=damping, index=index,
-                     solver=solver, encode_test=encode_test, **solver_options)
+                     solver=solver, encode_test=encode_test,
+                     leverage_method=leverage_method, leverage_options=leverage_options,
+                     **solver_options)

@@ -56,6 +56,17 @@ class Influence(InfluenceFunctionsMixin):
     index : pandas.Index, default=None
         Row labels used by :meth:`summary_frame`.
     solver : {"auto", "direct", "cg", "lissa"}, default="auto"
+        Inverse-Hessian-vector products for the influence functions.
+    leverage_method : {"exact", "sketch"}, default="exact"
+        ``"sketch"``: leverage (and everything computed from it: Cook's
+        distance, studentized residuals, DFFITS, COVRATIO, flags) from the
+        relative-error randomized leverage of :mod:`skinfluence.sketch`;
+        ``dfbeta`` keeps the exact H^-1 but its 1/(1 - h) factor uses the
+        sketched h.
+    leverage_options : dict, default=None
+        Options of :func:`skinfluence.sketch.randomized_leverage` (``eps``,
+        ``random_state``, ...).
+    solver : {"auto", "direct", "cg", "lissa"}, default="auto"
         Inverse-Hessian-vector-product solver of the influence functions
         (``loss_change``, ``up_loss``, ``pert_loss``, ...): the cached Cholesky
         factor, conjugate gradients on Hessian-vector products, or LiSSA;
@@ -81,12 +92,22 @@ class Influence(InfluenceFunctionsMixin):
     """
 
     def __init__(self, objective, backend=None, damping=0.0, index=None, solver="auto",
-                 encode_test=None, **solver_options):
+                 encode_test=None, leverage_method="exact", leverage_options=None,
+                 **solver_options):
         self.objective = objective
         self.engine = InfluenceEngine(objective, backend=backend, damping=damping)
         self.index = index
         self.solver = make_solver(self.engine, solver, **solver_options)
         self._encode_test = encode_test
+        if leverage_method not in ("exact", "sketch"):
+            raise ValueError(
+                f"leverage_method must be 'exact' or 'sketch'; got {leverage_method!r}."
+            )
+        self.leverage_method = leverage_method
+        if leverage_method == "sketch":
+            from .sketch import use_sketched_leverage
+
+            use_sketched_leverage(self, **(leverage_options or {}))
 
     def __repr__(self):
         obj = self.objective

@@ -207,3 +207,23 @@ def test_command_line_demo_runs(capsys):
 
     assert main(["demo", "--top", "3"]) == 0
     assert "Flipped rows found" in capsys.readouterr().out
+
+
+def test_sketched_leverage_through_the_public_api():
+    """influence(leverage_method="sketch") runs the diagnostics on randomized
+    leverage: within 10% of exact for nearly all rows; dfbeta keeps the exact
+    H^-1 and differs only through the 1/(1 - h) factor."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 8)) * rng.uniform(0.5, 3, size=8)
+    y = X @ rng.normal(size=8) + rng.normal(size=20_000)
+    est = sk.LinearRegression().fit(X, y)
+    exact = skinfluence.influence(est, X, y)
+    sk_inf = skinfluence.influence(est, X, y, leverage_method="sketch",
+                                   leverage_options={"eps": 0.1, "random_state": 0})
+    rel = np.abs(sk_inf.leverage / exact.leverage - 1)
+    assert np.mean(rel < 0.1) >= 0.95
+    factor = (1 - exact.leverage) / (1 - sk_inf.leverage)
+    np.testing.assert_allclose(sk_inf.dfbeta, exact.dfbeta * factor[:, None], rtol=1e-9)
+    assert np.all(np.isfinite(sk_inf.cooks_distance))
+    with pytest.raises(ValueError, match="leverage_method"):
+        skinfluence.influence(est, X, y, leverage_method="fast")

@@ -124,3 +124,23 @@ def test_sparse_l1_and_sketch_on_active_set(cancer):
     np.testing.assert_allclose(full.cooks_distance, inf.cooks_distance, rtol=1e-7)
     small = influence_sketch(est, Xs, y, k=max(2, p_ // 2), random_state=0, active_set=True)
     assert spearmanr(small.cooks_distance, inf.cooks_distance)[0] > 0.9
+
+
+def test_active_set_influence_functions_accept_full_width_test_data():
+    """Test data has all features; the adapter keeps the active columns for it too."""
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import scale
+
+    import skinfluence
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = scale(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.1, max_iter=5000, tol=1e-8).fit(X[:400], y[:400])
+    inf = skinfluence.influence(est, X[:400], y[:400], active_set=True)
+    assert inf.objective.n_features < 30
+    assert inf.loss_change(X[400:], y[400:]).shape == (169, 400)

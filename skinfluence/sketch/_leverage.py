@@ -228,7 +228,8 @@ def use_sketched_leverage(influence, **options):
     h_i / w_i from :func:`randomized_leverage`, so that ``leverage``,
     ``cooks_distance``, the studentized residuals, ``dffits``, ``cov_ratio`` and
     the flags use the sketched leverage. ``dfbeta``/``dfbetas`` still use the
-    exact factor (they need H^-1 anyway). Call it before accessing any attribute.
+    exact factor of H (they need H^-1 anyway), with the sketched h in their
+    1/(1 - h) correction. Call it before accessing any attribute.
 
     Parameters
     ----------
