@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from ._engine import InfluenceEngine
+from .utils._chunks import top_indices
 from ._functions import InfluenceFunctionsMixin
 from ._solvers import make_solver
 
@@ -309,9 +310,7 @@ class Influence(InfluenceFunctionsMixin):
         values = np.abs(np.asarray(getattr(self, by)))
         if values.ndim != 1:
             raise ValueError(f"{by!r} is not a per-row quantity.")
-        n = min(int(n), values.shape[0])
-        idx = np.argpartition(-values, n - 1)[:n]
-        return idx[np.argsort(-values[idx], kind="stable")]
+        return top_indices(values, n)
 
     def summary_frame(self):
         """All per-row diagnostics as a pandas DataFrame (indexed like X).

@@ -27,8 +27,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ._config import get_config
 from .exceptions import ConvergenceWarning
+from .utils._chunks import iter_row_chunks as _row_chunks
 
 #: keyword options understood by the solvers (``influence(..., **options)``)
 SOLVER_OPTIONS = {
@@ -40,16 +40,6 @@ SOLVERS = ("auto", "direct", "cg", "lissa")
 
 #: "auto" uses the direct solver up to this many parameters (dense H of 128 MiB)
 AUTO_DIRECT_MAX_PARAMS = 4000
-
-
-def _row_chunks(X, width):
-    """(start, stop, X[start:stop]) with ``width`` float64 columns per row in budget."""
-    n = X.shape[0]
-    budget = get_config()["working_memory"] * 2**20
-    step = max(1, min(n, int(budget // (8 * max(int(width), 1)))))
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        yield start, stop, X[start:stop]
 
 
 def _as_2d(V):

@@ -24,4 +24,6 @@ __all__ = [
     "HalfPoissonLoss",
     "HalfGammaLoss",
     "HalfTweedieLoss",
+    "SmoothHingeLoss",
+    "OneVsRestSmoothHingeLoss",
 ]

@@ -85,6 +85,28 @@ def _refuse_positive(estimator):
         )
 
 
+def encode_classes(estimator, y, sample_weight):
+    """Class positions of y in ``estimator.classes_`` and the effective weights
+    (sample weights times the estimator's class weights, as its fit used them).
+
+    Raises ValueError naming labels the estimator did not see in fit.
+    """
+    classes = estimator.classes_
+    y = np.asarray(y)
+    unseen = np.setdiff1d(np.unique(y), classes)
+    if unseen.size:
+        raise ValueError(
+            f"y contains labels not seen during fit: {unseen.tolist()[:10]}; the "
+            f"estimator knows {classes.tolist()}."
+        )
+    y_idx = np.searchsorted(classes, y)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if getattr(estimator, "class_weight", None) is not None:
+        cw = compute_class_weight(estimator.class_weight, classes=classes, y=y, sample_weight=s)
+        s = s * cw[y_idx]
+    return y_idx, s
+
+
 def _no_options(estimator, options):
     if options:
         raise TypeError(
@@ -197,18 +219,7 @@ def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False, **
     _no_options(estimator, options)
     pen, l1_ratio = _logistic_penalty(estimator)
     classes = estimator.classes_
-    y = np.asarray(y)
-    unseen = np.setdiff1d(np.unique(y), classes)
-    if unseen.size:
-        raise ValueError(
-            f"y contains labels not seen during fit: {unseen.tolist()[:10]}; the "
-            f"estimator knows {classes.tolist()}."
-        )
-    y_idx = np.searchsorted(classes, y)
-    s = np.asarray(sample_weight, dtype=np.float64)
-    if estimator.class_weight is not None:
-        cw = compute_class_weight(estimator.class_weight, classes=classes, y=y, sample_weight=s)
-        s = s * cw[y_idx]
+    y_idx, s = encode_classes(estimator, y, sample_weight)
     coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
     fit_intercept = estimator.fit_intercept

@@ -21,14 +21,13 @@ approximations whose quality is measured in examples/svm_influence_accuracy.py.
 
 import numpy as np
 from sklearn.svm import LinearSVC
-from sklearn.utils.class_weight import compute_class_weight
 
 from .._loss import OneVsRestSmoothHingeLoss, SmoothHingeLoss
 from .._model import LinearObjective
 from ..exceptions import UnsupportedEstimatorError
 from ..svm import SmoothHingeSVC
 from ._registry import register_adapter
-from ._sklearn import _feature_names, _param_names
+from ._sklearn import _feature_names, _param_names, encode_classes
 
 _HINT = (
     "Pass a small positive temperature, e.g. skinfluence.influence(estimator, X, y, "
@@ -59,26 +58,8 @@ def _check_temperature(t, what):
     return t
 
 
-def _encode(estimator, y, sample_weight):
-    """(classes index of y, weights with class weights multiplied in)."""
-    classes = estimator.classes_
-    y = np.asarray(y)
-    unseen = np.setdiff1d(np.unique(y), classes)
-    if unseen.size:
-        raise ValueError(
-            f"y contains labels not seen during fit: {unseen.tolist()[:10]}; the "
-            f"estimator knows {classes.tolist()}."
-        )
-    y_idx = np.searchsorted(classes, y)
-    s = np.asarray(sample_weight, dtype=np.float64)
-    if estimator.class_weight is not None:
-        cw = compute_class_weight(estimator.class_weight, classes=classes, y=y, sample_weight=s)
-        s = s * cw[y_idx]
-    return y_idx, s
-
-
 def _svm_objective(estimator, X, y, sample_weight, t, intercept_penalty):
-    y_idx, s = _encode(estimator, y, sample_weight)
+    y_idx, s = encode_classes(estimator, y, sample_weight)
     classes = estimator.classes_
     coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))
     intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))

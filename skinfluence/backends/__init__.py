@@ -95,7 +95,7 @@ def get_backend(name=None, device=None):
             try:
                 _REGISTRY[name] = eps[name].load()
             except ImportError as exc:
-                hint = _INSTALL_HINTS.get(name, f"install the package providing it")
+                hint = _INSTALL_HINTS.get(name, "install the package providing it")
                 raise ImportError(
                     f"The {name!r} backend could not be loaded ({exc}); {hint}."
                 ) from exc

@@ -5,22 +5,8 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
-from .._config import get_config
+from ..utils._chunks import iter_row_chunks as _iter_chunks
 from ._base import Backend
-
-
-def _chunk_rows(n_rows, width):
-    """Rows per chunk so that `width` float64 columns fit in working_memory."""
-    budget = get_config()["working_memory"] * 2**20
-    return max(1, min(n_rows, int(budget // (8 * max(width, 1)))))
-
-
-def _iter_chunks(X, width):
-    n = X.shape[0]
-    step = _chunk_rows(n, width)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        yield start, stop, X[start:stop]
 
 
 def _dense(A):

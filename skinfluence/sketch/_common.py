@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._api import _split_pipeline
 from ..adapters import get_adapter
-from ..backends._numpy import _chunk_rows
+from ..utils._chunks import iter_row_chunks  # noqa: F401  (re-exported)
 from ..exceptions import UnsupportedEstimatorError
 from ..utils._validation import check_design, check_target, check_weights
 
@@ -47,15 +47,6 @@ def check_positive_int(value, name, upper=None, upper_what=None):
     if upper is not None and value > upper:
         raise ValueError(f"{name}={value} is larger than {upper_what} ({upper}).")
     return value
-
-
-def iter_row_chunks(X, width):
-    """(start, stop, X[start:stop]) with chunks sized by get_config()['working_memory']."""
-    n = X.shape[0]
-    step = _chunk_rows(n, width)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        yield start, stop, X[start:stop]
 
 
 def fisher_weights(objective, backend=None):

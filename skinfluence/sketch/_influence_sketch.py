@@ -35,6 +35,8 @@ estimate the exact values (see :func:`randomized_leverage` for that).
 import time
 
 import numpy as np
+
+from ..utils._chunks import top_indices
 import scipy.sparse as sp
 
 from .._engine import CholeskyFactor
@@ -123,9 +125,7 @@ class InfluenceSketch:
         values = np.asarray(getattr(self, by))
         if values.ndim != 1:
             raise ValueError(f"{by!r} is not a per-row quantity.")
-        n = min(int(n), values.shape[0])
-        idx = np.argpartition(-values, n - 1)[:n]
-        return idx[np.argsort(-values[idx], kind="stable")]
+        return top_indices(values, n)
 
     def summary_frame(self):
         """``score``, ``cooks_d``, ``hat`` and ``resid`` as a pandas DataFrame.
