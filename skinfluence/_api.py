@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._result import Influence
 from ._solvers import ALL_SOLVER_OPTIONS
 from .adapters import get_adapter
+from .backends import get_backend
 from .utils._validation import _is_dataframe, check_design, check_target, check_weights
 
 
@@ -96,6 +97,11 @@ def influence(
     check_is_fitted(final)
     n_features = getattr(final, "n_features_in_", None)
     Xt = check_design(Xt, n_features=n_features)
+    if type(Xt).__module__.startswith("torch") and get_backend(backend).name == "numpy":
+        raise ValueError(
+            "X is a torch tensor but the backend is 'numpy': pass backend='torch' "
+            "(or skinfluence.set_config(backend='torch')), or a NumPy array."
+        )
     y = check_target(y, Xt.shape[0])
     s = check_weights(sample_weight, Xt.shape[0])
     solver_options = {k: adapter_options.pop(k) for k in list(adapter_options)

@@ -158,9 +158,8 @@ def test_precision_float64_matches_numpy_to_rounding(name, kind, small_chunks):
     est, Xin, Xfit, y, w = _fit(name, kind)
     ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy")
     be = TorchBackend(device="cpu", precision="float64")
-    got = skinfluence.influence(est, Xin, y, sample_weight=w)
-    got.engine.backend = be  # an instance is accepted anywhere a name is
-    got = skinfluence._result.Influence(got.objective, backend=be)
+    # an instance is accepted anywhere a name is
+    got = skinfluence.influence(est, Xin, y, sample_weight=w, backend=be)
     for q in ["leverage", "cooks_distance", "dfbeta", "dfbetas"]:
         _close(getattr(got, q), getattr(ref, q), 1e-9, f"{name}/{kind}/{q}")
 
@@ -422,3 +421,24 @@ def test_influence_sketch_parity(projection, kind):
     got = sketch.influence_sketch(est, Xin, y, backend="torch", **opts)
     for q in ["score", "cooks_distance", "leverage"]:
         _close(getattr(got, q), getattr(ref, q), 1e-9, f"sketch/{projection}/{kind}/{q}")
+
+
+def test_tensor_targets_weights_and_backend_mismatch():
+    """y and sample_weight may be tensors (they come to the host); a tensor X with
+    the NumPy backend is refused with a message naming the fix."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    import skinfluence
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+    est = LogisticRegression().fit(X, y)
+    got = skinfluence.influence(
+        est, torch.from_numpy(X), torch.from_numpy(y), backend="torch",
+        sample_weight=torch.ones(200, dtype=torch.float64),
+    ).cooks_distance
+    np.testing.assert_allclose(got, skinfluence.influence(est, X, y).cooks_distance, rtol=1e-9)
+    with pytest.raises(ValueError, match="backend='torch'"):
+        skinfluence.influence(est, torch.from_numpy(X), y, backend="numpy")

@@ -107,10 +107,20 @@ def check_design(X, *, n_features=None, name="X", accept_sparse=True):
     return X
 
 
+def _host_vector(v):
+    """A torch tensor holding an n-vector (y, weights) comes to the host: per-row
+    loss quantities are computed with NumPy."""
+    tensor_type = _torch_tensor_type()
+    if tensor_type is not None and isinstance(v, tensor_type):
+        return v.detach().cpu().numpy()
+    return v
+
+
 def check_target(y, n_samples, name="y"):
     """Return y as a 1-d array of length n_samples (labels kept as they are)."""
     if y is None:
         raise ValueError(f"{name} is required to compute influence.")
+    y = _host_vector(y)
     if _is_dataframe(y):
         if y.shape[1] != 1:
             raise ValueError(f"{name} must be 1-dimensional; multi-output targets are not supported.")
@@ -137,6 +147,7 @@ def check_weights(sample_weight, n_samples):
     """Return non-negative finite float weights of length n_samples (ones if None)."""
     if sample_weight is None:
         return np.ones(n_samples)
+    sample_weight = _host_vector(sample_weight)
     if np.isscalar(sample_weight):
         return np.full(n_samples, float(sample_weight))
     w = np.asarray(sample_weight, dtype=np.float64)
