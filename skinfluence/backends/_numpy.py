@@ -3,7 +3,6 @@
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from scipy.linalg.blas import dsyrk
 
 from ..utils._chunks import iter_row_chunks as _iter_chunks
 from ._base import Backend
@@ -35,7 +34,13 @@ class NumpyBackend(Backend):
         if squeeze:
             M = M[:, None]
         Mx = M[1:] if fit_intercept else M
-        out = np.asarray(X @ Mx, dtype=np.float64)
+        if not sp.issparse(X) and X.dtype != np.float64:
+            # float32 X: upcast chunk by chunk, never a float64 copy of all of X
+            out = np.empty((X.shape[0], Mx.shape[1]))
+            for start, stop, Xc in _iter_chunks(X, X.shape[1] + Mx.shape[1]):
+                np.matmul(Xc.astype(np.float64), Mx, out=out[start:stop])
+        else:
+            out = np.asarray(X @ Mx, dtype=np.float64)
         if fit_intercept:
             out += M[0]
         return out[:, 0] if squeeze else out
@@ -53,29 +58,35 @@ class NumpyBackend(Backend):
     def weighted_gram(self, X, weights, fit_intercept):
         n, p = X.shape
         w = np.asarray(weights, dtype=np.float64)
-        G = np.zeros((p, p))
         if sp.issparse(X):
-            G = _dense(X.T @ X.multiply(w[:, None]).tocsr())
-            G = np.asarray(G, dtype=np.float64)
-        elif np.all(w >= 0):
-            for start, stop, Xc in _iter_chunks(X, p):
-                Xs = np.multiply(Xc, np.sqrt(w[start:stop])[:, None], dtype=np.float64)
-                # syrk on the transposed (Fortran-ordered) view: Xs' Xs, no copy
-                G = dsyrk(1.0, Xs.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
-            G = np.triu(G) + np.triu(G, 1).T
-        else:
-            for start, stop, Xc in _iter_chunks(X, p):
-                Xc = np.asarray(Xc, dtype=np.float64)
-                G += Xc.T @ (w[start:stop, None] * Xc)
-        if not fit_intercept:
-            return G
-        xw = np.asarray(X.T @ w, dtype=np.float64).ravel()
-        out = np.empty((p + 1, p + 1))
-        out[0, 0] = w.sum()
-        out[0, 1:] = xw
-        out[1:, 0] = xw
-        out[1:, 1:] = G
-        return out
+            G = np.asarray(_dense(X.T @ X.multiply(w[:, None]).tocsr()), dtype=np.float64)
+            if not fit_intercept:
+                return G
+            xw = np.asarray(X.T @ w, dtype=np.float64).ravel()
+            out = np.empty((p + 1, p + 1))
+            out[0, 0] = w.sum()
+            out[0, 1:] = xw
+            out[1:, 0] = xw
+            out[1:, 1:] = G
+            return out
+        # dense: one GEMM per cache-sized chunk on [1, X] scaled by sqrt(w) (or
+        # by w on one side when some weights are negative); the intercept
+        # column rides along, so the Gram and X'w come from the same product
+        q = p + fit_intercept
+        nonneg = bool(np.all(w >= 0))
+        G = np.zeros((q, q))
+        for start, stop, Xc in _iter_chunks(X, 2 * q):
+            wc = w[start:stop]
+            A = np.empty((stop - start, q))
+            if fit_intercept:
+                A[:, 0] = 1.0
+            A[:, fit_intercept:] = Xc
+            if nonneg:
+                A *= np.sqrt(wc)[:, None]
+                G += A.T @ A
+            else:
+                G += A.T @ (wc[:, None] * A)
+        return G
 
     def row_quadratic(self, X, blocks, fit_intercept):
         K = len(blocks)

