@@ -73,6 +73,17 @@ class LooCheckResult:
         Correlations over all (row, test point) or (row, parameter) pairs.
     method : str
         ``"influence"`` or ``"newton"``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence.validation import loo_check
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> res = loo_check(Ridge(alpha=0.1).fit(X[:300], y[:300]), X[:300], y[:300],
+    ...                 X[300:305], y[300:305], n_rows=5)
+    >>> bool(res.pearson_loss > 0.99)          # Ridge: the prediction is exact
+    True
     """
 
     def __init__(self, rows, predicted_loss_change, actual_loss_change,

@@ -47,7 +47,15 @@ def supported_estimators():
 
 
 def get_adapter(estimator):
-    """Return the adapter function for ``estimator`` or raise UnsupportedEstimatorError."""
+    """Return the adapter function for ``estimator`` or raise UnsupportedEstimatorError.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence.adapters import get_adapter
+    >>> get_adapter(Ridge()).__name__
+    '_ridge'
+    """
     for cls in type(estimator).__mro__:
         if cls in _ADAPTERS:
             return _ADAPTERS[cls]

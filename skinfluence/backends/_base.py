@@ -20,6 +20,27 @@ class Backend(ABC):
     ----------
     device : str or None
         Backend-specific device name (``None``: the backend's default).
+
+    Examples
+    --------
+    A backend that counts its Gram products (everything else from NumPy's):
+
+    >>> from skinfluence.backends import NumpyBackend, register_backend
+    >>> class CountingBackend(NumpyBackend):
+    ...     name = "counting"
+    ...     calls = 0
+    ...     def weighted_gram(self, X, weights, fit_intercept):
+    ...         CountingBackend.calls += 1
+    ...         return super().weighted_gram(X, weights, fit_intercept)
+    >>> register_backend("counting", CountingBackend)
+    >>> import skinfluence
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> inf = skinfluence.influence(LinearRegression().fit(X, y), X, y, backend="counting")
+    >>> _ = inf.cooks_distance, inf.dfbeta, inf.leverage
+    >>> CountingBackend.calls            # one factorization serves them all
+    1
     """
 
     name = None

@@ -14,6 +14,19 @@ class InfluenceMixin:
 
     Put the mixin first: ``class MyModel(InfluenceMixin, SomeSklearnEstimator)``.
     The parent's adapter (see :mod:`skinfluence.adapters`) is used.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence.linear_model import InfluenceMixin
+    >>> class MyRidge(InfluenceMixin, Ridge):
+    ...     def fit(self, X, y, sample_weight=None):
+    ...         super().fit(X, y, sample_weight=sample_weight)
+    ...         return self._remember(X, y, sample_weight)
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> MyRidge(alpha=0.5).fit(X, y).influence().leverage.shape
+    (442,)
     """
 
     def _remember(self, X, y, sample_weight):

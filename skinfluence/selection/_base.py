@@ -107,6 +107,17 @@ class BaseSelector(BaseEstimator):
     Subclasses implement ``_select(X, y, X_val, y_val, rng)`` returning the
     selected positions (and optionally weights and a new target) and set
     ``_uses_validation = True`` if they score rows against a validation loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.selection import BaseSelector
+    >>> class KeepEven(BaseSelector):
+    ...     def _select(self, X, y, X_val, y_val, rng):
+    ...         return (np.arange(0, X.shape[0], 2),)   # (positions[, weights[, new y]])
+    >>> Xs, ys = KeepEven().fit_resample(np.eye(4), np.arange(4.0))
+    >>> ys
+    array([0., 2.])
     """
 
     _uses_validation = False
