@@ -75,17 +75,26 @@ class NumpyBackend(Backend):
         q = p + fit_intercept
         nonneg = bool(np.all(w >= 0))
         G = np.zeros((q, q))
+        buf = None  # one buffer reused by every chunk (no per-chunk page faults)
         for start, stop, Xc in _iter_chunks(X, 2 * q):
+            m = stop - start
+            if buf is None:
+                buf = np.empty((m, q))
+                wbuf = np.empty((m, q)) if not nonneg else None
+            A = buf[:m]
             wc = w[start:stop]
-            A = np.empty((stop - start, q))
-            if fit_intercept:
-                A[:, 0] = 1.0
-            A[:, fit_intercept:] = Xc
             if nonneg:
-                A *= np.sqrt(wc)[:, None]
+                sw = np.sqrt(wc)
+                if fit_intercept:
+                    A[:, 0] = sw
+                np.multiply(Xc, sw[:, None], out=A[:, fit_intercept:])
                 G += A.T @ A
             else:
-                G += A.T @ (wc[:, None] * A)
+                if fit_intercept:
+                    A[:, 0] = 1.0
+                A[:, fit_intercept:] = Xc
+                np.multiply(A, wc[:, None], out=wbuf[:m])
+                G += A.T @ wbuf[:m]
         return G
 
     def row_quadratic(self, X, blocks, fit_intercept):
@@ -93,6 +102,8 @@ class NumpyBackend(Backend):
         n = X.shape[0]
         m = blocks[0].shape[1]
         C = np.empty((n, K, K))
+        if K == 1 and not sp.issparse(X):
+            return self._row_norms(X, np.asarray(blocks[0], dtype=np.float64), fit_intercept, C)
         for start, stop, Xc in _iter_chunks(X, K * m + 1):
             Z = [self.design_matmul(Xc, Mk, fit_intercept) for Mk in blocks]
             for k in range(K):
@@ -100,6 +111,24 @@ class NumpyBackend(Backend):
                     c = np.einsum("ij,ij->i", Z[k], Z[ell])
                     C[start:stop, k, ell] = c
                     C[start:stop, ell, k] = c
+        return C
+
+    def _row_norms(self, X, M, fit_intercept, C):
+        """C[i, 0, 0] = ||xt_i @ M||^2 for dense X, one reused buffer per pass."""
+        Mx = M[1:] if fit_intercept else M
+        buf = None
+        for start, stop, Xc in _iter_chunks(X, M.shape[1] + X.shape[1]):
+            rows = stop - start
+            if buf is None:
+                buf = np.empty((rows, M.shape[1]))
+            Z = buf[:rows]
+            if Xc.dtype == np.float64:
+                np.matmul(Xc, Mx, out=Z)
+            else:
+                np.matmul(Xc.astype(np.float64), Mx, out=Z)
+            if fit_intercept:
+                Z += M[0]
+            np.einsum("ij,ij->i", Z, Z, out=C[start:stop, 0, 0])
         return C
 
     def row_combination(self, X, coefs, blocks, fit_intercept):
