@@ -115,7 +115,12 @@ class InfluenceFunctionsMixin:
         obj = self.objective
         K, q, m = obj.n_outputs, obj.p_, X.shape[0]
         out = np.empty((K, q, m))
-        Xd = X.toarray() if sp.issparse(X) else np.asarray(X)
+        if sp.issparse(X):
+            Xd = X.toarray()
+        elif hasattr(X, "detach"):  # a torch tensor: the (P, m) result lives on the host anyway
+            Xd = X.detach().cpu().numpy()
+        else:
+            Xd = np.asarray(X)
         for k in range(K):
             if obj.fit_intercept:
                 out[k, 0] = G[:, k]

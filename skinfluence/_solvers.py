@@ -134,7 +134,7 @@ class HessianOperator:
         diag_B = np.einsum("ikk->ik", self.B)
         out = np.zeros((q, K))
         for start, stop, Xc in _row_chunks(obj.X, 2 * K + obj.n_features):
-            X2 = Xc.multiply(Xc).tocsr() if sp.issparse(Xc) else np.square(Xc)
+            X2 = Xc.multiply(Xc).tocsr() if sp.issparse(Xc) else Xc * Xc  # arrays and tensors
             out += be.design_rmatmul(X2, diag_B[start:stop], obj.fit_intercept)
         d = out.T.ravel() + self.pen + self.damping
         if self.null is not None:

@@ -442,3 +442,22 @@ def test_tensor_targets_weights_and_backend_mismatch():
     np.testing.assert_allclose(got, skinfluence.influence(est, X, y).cooks_distance, rtol=1e-9)
     with pytest.raises(ValueError, match="backend='torch'"):
         skinfluence.influence(est, torch.from_numpy(X), y, backend="numpy")
+
+
+@pytest.mark.parametrize("row_sketch", ["countsketch", "gaussian"])
+@pytest.mark.parametrize("kind", ["dense64", "tensor64", "tensor32"])
+def test_randomized_leverage_parity(row_sketch, kind):
+    """The row sketch runs through the backend (design_rmatmul) with the same
+    random draws as the NumPy path, so the two agree to rounding."""
+    sketch = pytest.importorskip("skinfluence.sketch")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 6)) * rng.uniform(0.5, 3, size=6)
+    y = X @ rng.normal(size=6) + rng.normal(size=3000)
+    est = sk.Ridge(alpha=1.0).fit(X, y)
+    Xin = {"dense64": X, "tensor64": torch.from_numpy(X), "tensor32": torch.from_numpy(X.astype(np.float32))}[kind]
+    ref_obj = skinfluence.influence(est, X, y).objective
+    got_obj = skinfluence.influence(est, Xin, y, backend="torch").objective
+    opts = dict(eps=0.3, sketch=row_sketch, random_state=0)
+    ref = sketch.randomized_leverage(ref_obj, backend="numpy", **opts)
+    got = sketch.randomized_leverage(got_obj, backend="torch", **opts)
+    _close(got, ref, 1e-9 if kind != "tensor32" else 2e-4, f"randomized_leverage/{row_sketch}/{kind}")

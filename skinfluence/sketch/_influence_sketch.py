@@ -168,7 +168,7 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
     # keep Z0 between the two passes while it is small (one projection pass)
     kept, kept_bytes = [], 0
     for start, stop, Xc in iter_row_chunks(X, proj.width):
-        Z = proj.apply(Xc)
+        Z = proj.apply(Xc, backend)
         A += backend.weighted_gram(Z, w[start:stop], fit_intercept=False)
         if kept is not None:
             kept_bytes += _nbytes(Z)
@@ -199,7 +199,7 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
         t = np.empty(n)
     t2 = time.perf_counter()
     C = np.empty(n)
-    chunks = kept if keep else (proj.apply(Xc) for _, _, Xc in iter_row_chunks(X, proj.width))
+    chunks = kept if keep else (proj.apply(Xc, backend) for _, _, Xc in iter_row_chunks(X, proj.width))
     start = 0
     for Z in chunks:
         stop = start + Z.shape[0]

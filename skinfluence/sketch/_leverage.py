@@ -40,18 +40,34 @@ from ._common import (
 ROW_SKETCHES = ("countsketch", "gaussian")
 
 
-def _row_sketch(objective, sw, r1, kind, rng):
-    """S A (r1 x d) with A = diag(sw) Xt, chunked over rows."""
+def _native(X, backend):
+    """True when X is a NumPy array or CSR matrix handled on the host by NumPy."""
+    return backend.name == "numpy" or sp.issparse(X)
+
+
+def _row_sketch(objective, sw, r1, kind, rng, backend):
+    """S A (r1 x d) with A = diag(sw) Xt, chunked over rows.
+
+    On a non-NumPy backend (e.g. torch with X on a device) each chunk's product
+    is the backend's ``design_rmatmul(Xc, S_c')`` (which also yields the
+    intercept row); the random draws are the same as on the NumPy path.
+    """
     X = objective.X
     n = X.shape[0]
     fi = objective.fit_intercept
     d = objective.p_
+    native = _native(X, backend)
     SA = np.zeros((r1, d))
     if kind == "countsketch":
         buckets = rng.randint(r1, size=n)
         signs = rng.choice(np.array([-1.0, 1.0]), size=n) * sw
-        for start, stop, Xc in iter_row_chunks(X, 2 * d):
+        for start, stop, Xc in iter_row_chunks(X, 2 * d if native else r1 + d):
             b, s = buckets[start:stop], signs[start:stop]
+            if not native:
+                St = np.zeros((stop - start, r1))
+                St[np.arange(stop - start), b] = s
+                SA += backend.design_rmatmul(Xc, St, fi).T
+                continue
             S = sp.csr_matrix((s, (b, np.arange(stop - start))), shape=(r1, stop - start))
             P = S @ Xc
             SA[:, fi:] += P.toarray() if sp.issparse(P) else P
@@ -61,6 +77,9 @@ def _row_sketch(objective, sw, r1, kind, rng):
     if kind == "gaussian":
         for start, stop, Xc in iter_row_chunks(X, r1 + d):
             G = rng.standard_normal((r1, stop - start)) * (sw[start:stop] / math.sqrt(r1))
+            if not native:
+                SA += backend.design_rmatmul(Xc, G.T, fi).T
+                continue
             P = (Xc.T @ G.T).T if sp.issparse(Xc) else G @ Xc
             SA[:, fi:] += np.asarray(P)
             if fi:
@@ -71,8 +90,12 @@ def _row_sketch(objective, sw, r1, kind, rng):
     )
 
 
-def _exact_rows(objective, sw):
+def _exact_rows(objective, sw, backend):
     X = objective.X
+    if not _native(X, backend):
+        # Xt itself, through the backend (only used when the sketch would be
+        # taller than the data, i.e. for small n)
+        return backend.design_matmul(X, np.eye(objective.p_), objective.fit_intercept) * sw[:, None]
     Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     A = Xd * sw[:, None]
     if objective.fit_intercept:
@@ -146,7 +169,8 @@ def randomized_leverage(objective, *, eps=0.1, sketch="countsketch", sketch_size
     w, _ = fisher_weights(objective, backend=be)
     sw = np.sqrt(np.clip(w, 0.0, None))
     sketched = r1 < n
-    SA = _row_sketch(objective, sw, r1, sketch, rng) if sketched else _exact_rows(objective, sw)
+    SA = (_row_sketch(objective, sw, r1, sketch, rng, be) if sketched
+          else _exact_rows(objective, sw, be))
     pen = objective.pen + float(damping)
     on = np.flatnonzero(pen > 0)
     if on.size:

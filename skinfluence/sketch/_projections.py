@@ -37,15 +37,26 @@ class _Projection:
         self.n_columns, self.k = omega.shape
         self._dense_omega = None
 
-    def apply(self, Xc):
+    @property
+    def dense_omega(self):
+        """Omega as a dense (n_columns, k) array (built once)."""
+        if self._dense_omega is None:
+            Om = self.omega
+            self._dense_omega = Om.toarray() if sp.issparse(Om) else np.asarray(Om)
+        return self._dense_omega
+
+    def apply(self, Xc, backend=None):
         """Xt_c @ Omega, shape (n_c, k).
 
         CSR when both X and Omega are sparse (a row of Z then has about
         nnz(x_i) * nnz(row of Omega) entries, and the k x k Gram matrix and the
         row norms are cheaper on it than on a dense Z); a dense float64 array
-        otherwise.
+        otherwise. With a non-NumPy ``backend`` and dense X (e.g. a torch tensor
+        on a GPU) the product runs on that backend.
         """
         fi = self.fit_intercept
+        if backend is not None and backend.name != "numpy" and not sp.issparse(Xc):
+            return backend.design_matmul(Xc, self.dense_omega, fi)
         Om = self.omega
         if sp.issparse(Om) and sp.issparse(Xc):
             Z = sp.csr_matrix(Xc @ Om[1:] if fi else Xc @ Om, dtype=np.float64)
@@ -55,9 +66,7 @@ class _Projection:
             return Z
         if sp.issparse(Om):
             # dense X: a BLAS product with the (small) dense Omega beats sparse kernels
-            if self._dense_omega is None:
-                self._dense_omega = Om.toarray()
-            Om = self._dense_omega
+            Om = self.dense_omega
         Z = np.asarray(Xc @ (Om[1:] if fi else Om), dtype=np.float64)
         if fi:
             Z += Om[0]
@@ -92,9 +101,9 @@ class _SRHT(_Projection):
         omega *= (self.scale * self.signs)[:, None]
         super().__init__(omega, fit_intercept)
 
-    def apply(self, Xc):
-        if sp.issparse(Xc):
-            return super().apply(Xc)
+    def apply(self, Xc, backend=None):
+        if sp.issparse(Xc) or (backend is not None and backend.name != "numpy"):
+            return super().apply(Xc, backend)
         Xc = np.asarray(Xc, dtype=np.float64)
         if self.fit_intercept:
             Xt = np.empty((Xc.shape[0], self.n_columns))
