@@ -118,7 +118,7 @@ class InfluenceSketch:
         --------
         >>> import numpy as np
         >>> from skinfluence.linear_model import LinearRegression
-        >>> X = np.arange(40.0).reshape(20, 2); y = X[:, 0] * 2; y[3] += 30
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)); y = X[:, 0] * 2; y[3] += 30
         >>> LinearRegression().fit(X, y).influence_sketch(k=2, random_state=0).top(1).tolist()
         [3]
         """
@@ -134,8 +134,8 @@ class InfluenceSketch:
         --------
         >>> import numpy as np
         >>> from skinfluence.linear_model import LinearRegression
-        >>> X = np.arange(40.0).reshape(20, 2); y = np.sin(X[:, 0])
-        >>> LinearRegression().fit(X, y).influence_sketch(k=2).summary_frame().shape
+        >>> X = np.random.default_rng(0).normal(size=(20, 2)); y = np.sin(X[:, 0])
+        >>> LinearRegression().fit(X, y).influence_sketch(k=2, random_state=0).summary_frame().shape
         (20, 4)
         """
         import pandas as pd
