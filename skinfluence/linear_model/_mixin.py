@@ -33,6 +33,20 @@ class InfluenceMixin:
         self._influence_data = (X, y, sample_weight)
         return self
 
+    def _data(self, X, y, sample_weight, caller):
+        """(X, y, sample_weight): the arguments, or the training data kept by fit."""
+        if X is None and y is None:
+            data = getattr(self, "_influence_data", None)
+            if data is None:
+                raise NotFittedError(
+                    f"This {type(self).__name__} has no training data to analyse: "
+                    f"call fit first, or pass X and y to {caller}()."
+                )
+            return data
+        if X is None or y is None:
+            raise ValueError("Pass both X and y, or neither (to use the training data).")
+        return X, y, sample_weight
+
     def forget_training_data(self):
         """Drop the references to the training data kept by ``fit``."""
         self._influence_data = None
@@ -57,16 +71,7 @@ class InfluenceMixin:
         """
         from .._api import influence
 
-        if X is None and y is None:
-            data = getattr(self, "_influence_data", None)
-            if data is None:
-                raise NotFittedError(
-                    f"This {type(self).__name__} has no training data to analyse: "
-                    "call fit first, or pass X and y to influence()."
-                )
-            X, y, sample_weight = data
-        elif X is None or y is None:
-            raise ValueError("Pass both X and y, or neither (to use the training data).")
+        X, y, sample_weight = self._data(X, y, sample_weight, "influence")
         return influence(self, X, y, sample_weight=sample_weight, **kwargs)
 
     def influence_sketch(self, k=None, projection="sparse", random_state=None, X=None,
@@ -106,16 +111,7 @@ class InfluenceMixin:
         """
         from ..sketch import influence_sketch
 
-        if X is None and y is None:
-            data = getattr(self, "_influence_data", None)
-            if data is None:
-                raise NotFittedError(
-                    f"This {type(self).__name__} has no training data to analyse: "
-                    "call fit first, or pass X and y to influence_sketch()."
-                )
-            X, y, sample_weight = data
-        elif X is None or y is None:
-            raise ValueError("Pass both X and y, or neither (to use the training data).")
+        X, y, sample_weight = self._data(X, y, sample_weight, "influence_sketch")
         return influence_sketch(
             self, X, y, sample_weight=sample_weight, k=k, projection=projection,
             random_state=random_state, **kwargs,
