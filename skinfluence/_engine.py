@@ -237,6 +237,26 @@ class InfluenceEngine:
             out += obj.share[:, None] * u0[None, :]
         return out
 
+    def loo_eta_change(self, kind="observed"):
+        """eta_(-i),i - eta_i, shape (n, K): row i's own linear predictor with row i left out.
+
+        xt_i' (theta_(-i) - theta) = C_i v_i + share_i t_i (no (n, P) matrix is
+        formed). Exact for least squares and Ridge (the PRESS identity); for GLMs
+        and the SVM one Newton step with the leave-one-out Hessian: the
+        approximate leave-one-out (ALO) predictor of Rad & Maleki (2020).
+        """
+
+        def compute():
+            obj = self.objective
+            v = self.loo_v(kind)
+            d = np.einsum("ikl,il->ik", self.C(kind), v)
+            if obj.share is not None and obj.is_penalized:
+                _, t, _ = self.penalty_terms(kind)
+                d = d + obj.share[:, None] * t
+            return d
+
+        return self._get(("loo_eta", self._key(kind)), compute)
+
     def loo_param_norm(self, kind="fisher"):
         """(theta_(-i) - theta)' H (theta_(-i) - theta) per row, without forming it."""
         v = self.loo_v(kind)

@@ -295,6 +295,40 @@ class Influence(InfluenceFunctionsMixin):
         """Column labels of :attr:`influential`."""
         return [f"dfb_{p}" for p in self.param_names] + ["dffits", "cov_ratio", "cooks_d", "hat"]
 
+    # -- leave-one-out predictions -------------------------------------------------
+    def loo_decision_function(self):
+        """Each row's linear predictor with that row left out of the fit.
+
+        eta_(-i),i = eta_i + xt_i' (theta_(-i) - theta), from the one cached
+        factor (no refit, nothing of size n x n): exact for least squares and
+        Ridge (the PRESS identity), one Newton step with the leave-one-out
+        Hessian for GLMs and the SVM (the approximate leave-one-out predictor of
+        Rad & Maleki 2020).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            As the estimator's ``decision_function`` (regressors: ``predict`` on
+            the linear-predictor scale): one column per class for multinomial
+            models.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skinfluence.linear_model import Ridge
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(30, 3)); y = X @ [1.0, 2.0, 3.0] + rng.normal(size=30)
+        >>> eta = Ridge(alpha=1.0).fit(X, y).influence().loo_decision_function()
+        >>> refit = Ridge(alpha=1.0).fit(X[1:], y[1:]).predict(X[:1])
+        >>> bool(np.isclose(eta[0], refit[0]))
+        True
+        """
+        obj = self.objective
+        eta = obj.linear_predictor(backend=self.engine.backend)
+        out = eta + self.engine.loo_eta_change("observed")
+        return out[:, 0] if self._single else out
+
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):
         """Indices (positions) of the ``n`` rows with the largest ``|by|``.
