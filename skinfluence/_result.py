@@ -329,6 +329,97 @@ class Influence(InfluenceFunctionsMixin):
         out = eta + self.engine.loo_eta_change("observed")
         return out[:, 0] if self._single else out
 
+    @cached_property
+    def per_sample_loss(self):
+        """Each training row's loss at the fitted parameters (unit weight), shape (n,).
+
+        The loss the estimator minimized, per row: half squared error, log loss,
+        half deviance, smoothed hinge.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(7.0)[:, None]; y = np.array([0.0, 1.0, 2.0, 9.0, 4.0, 5.0, 6.0])
+        >>> int(np.argmax(LinearRegression().fit(X, y).influence().per_sample_loss))
+        3
+        """
+        obj = self.objective
+        return obj.per_sample_loss(backend=self.engine.backend)
+
+    def loo_per_sample_loss(self):
+        """Each row's loss at the leave-one-out prediction eta_(-i),i, shape (n,).
+
+        The leave-one-out (for GLMs: approximate leave-one-out) training loss; its
+        mean is the ALO risk estimate (Rad & Maleki 2020).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(6.0)[:, None]; y = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 9.0])
+        >>> inf = LinearRegression().fit(X, y).influence()
+        >>> bool(np.all(inf.loo_per_sample_loss() >= inf.per_sample_loss))
+        True
+        """
+        obj = self.objective
+        eta = obj.linear_predictor(backend=self.engine.backend)
+        eta = eta + self.engine.loo_eta_change("observed")
+        return obj.loss.loss(obj.y, obj._as_loss_input(eta))
+
+    def _require_proba(self, name):
+        if not self.objective.loss.is_probabilistic:
+            raise AttributeError(
+                f"{name} needs a probabilistic classifier (logistic regression); this "
+                f"model's loss is {type(self.objective.loss).__name__}. Use "
+                "loo_decision_function() or loo_predict()."
+            )
+
+    def loo_predict_proba(self):
+        """Class probabilities of each row with that row left out, (n, n_classes).
+
+        Columns in the order of the estimator's ``classes_``, as
+        ``cross_val_predict(..., method="predict_proba")`` returns them (so they
+        feed ``cleanlab.filter.find_label_issues(labels, pred_probs)``).
+        Logistic regression only (raises AttributeError otherwise).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skinfluence.linear_model import LogisticRegression
+        >>> X, y = load_iris(return_X_y=True)
+        >>> P = LogisticRegression(max_iter=1000).fit(X, y).influence().loo_predict_proba()
+        >>> P.shape
+        (150, 3)
+        """
+        self._require_proba("loo_predict_proba")
+        mu = self.objective.loss.mean(self.loo_decision_function())
+        if mu.ndim == 1:
+            return np.column_stack([1.0 - mu, mu])
+        return mu
+
+    def loo_predict(self):
+        """Each row's prediction with that row left out, shape (n,).
+
+        Classifiers: the class label (as the estimator's ``predict``);
+        regressors: the predicted mean (inverse link of the linear predictor).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(6.0)[:, None]; y = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 9.0])
+        >>> float(LinearRegression().fit(X, y).influence().loo_predict()[-1])  # refit on 0..4
+        5.0
+        """
+        obj = self.objective
+        eta = self.loo_decision_function()
+        if obj.classes is None:
+            return obj.loss.mean(eta)
+        if eta.ndim == 1:
+            return np.asarray(obj.classes)[(eta > 0).astype(int)]
+        return np.asarray(obj.classes)[np.argmax(eta, axis=1)]
+
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):
         """Indices (positions) of the ``n`` rows with the largest ``|by|``.

@@ -70,3 +70,32 @@ def test_penalized_poisson_includes_penalty_share():
         for i in rows
     ])
     assert np.max(np.abs(eta[rows] - actual)) < 5e-3
+
+
+def test_proba_and_predict_shapes_match_cross_val_predict():
+    X, y = load_wine(return_X_y=True)
+    X = scale(X)
+    est = LogisticRegression(max_iter=1000).fit(X, y)
+    inf = est.influence()
+    P = inf.loo_predict_proba()
+    assert P.shape == (X.shape[0], 3)
+    assert np.allclose(P.sum(axis=1), 1.0)
+    assert set(np.unique(inf.loo_predict())) <= set(est.classes_)
+    # binary: two columns, in classes_ order
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    labels = np.where(yb == 1, "benign", "malignant")
+    est = LogisticRegression(max_iter=1000).fit(scale(Xb), labels)
+    inf = est.influence()
+    Pb = inf.loo_predict_proba()
+    assert Pb.shape == (Xb.shape[0], 2)
+    full = est.predict_proba(scale(Xb))
+    assert np.corrcoef(Pb[:, 1], full[:, 1])[0, 1] > 0.95
+    assert set(inf.loo_predict()) <= {"benign", "malignant"}
+    assert inf.loo_per_sample_loss().mean() >= inf.per_sample_loss.mean()
+
+
+def test_proba_unavailable_for_regression_is_attribute_error():
+    X, y = load_diabetes(return_X_y=True)
+    inf = LinearRegression().fit(X, y).influence()
+    with pytest.raises(AttributeError, match="probabilistic classifier"):
+        inf.loo_predict_proba()

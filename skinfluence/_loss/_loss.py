@@ -44,6 +44,8 @@ class BaseLoss:
     has_variance = True
     is_least_squares = False
     shift_invariant = False
+    #: ``mean`` returns class probabilities (binomial: of class 1; multinomial: (n, K))
+    is_probabilistic = False
     fisher_is_hessian = True  # canonical link: IRLS weights == observed Hessian
     link = IdentityLink()
 
@@ -107,6 +109,8 @@ class HalfSquaredError(BaseLoss):
 class HalfBinomialLoss(BaseLoss):
     """Log loss for y in {0, 1}: log(1 + exp(eta)) - y * eta (logit link)."""
 
+    is_probabilistic = True
+
     link = LogitLink()
 
     def loss(self, y, eta):
@@ -132,6 +136,7 @@ class HalfMultinomialLoss(BaseLoss):
 
     has_variance = False
     shift_invariant = True
+    is_probabilistic = True
 
     def __init__(self, n_classes):
         self.n_outputs = int(n_classes)

@@ -41,6 +41,8 @@ class LinearObjective:
     share : ndarray of shape (n,) or None
         Penalty share of each row (see module docstring).
     param_names : list of str, optional
+    classes : ndarray, optional
+        Class labels of a classifier, in the order of the encoded ``y``.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class LinearObjective:
         intercept_penalty=0.0,
         share=None,
         param_names=None,
+        classes=None,
     ):
         self.loss = loss
         self.X = X
@@ -83,6 +86,7 @@ class LinearObjective:
         self.pen = pen.ravel()
         self.share = None if share is None else np.asarray(share, dtype=np.float64)
         self.param_names = param_names
+        self.classes = classes
         self._eta = None
 
     # -- sizes ----------------------------------------------------------------

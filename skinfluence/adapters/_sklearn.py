@@ -252,7 +252,7 @@ def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False, **
         names = _param_names(feats, fit_intercept, outputs=[str(c) for c in classes])
     objective = LinearObjective(
         loss, X, yy, s, coef, intercept, fit_intercept, penalty=pen,
-        intercept_penalty=ipen, param_names=names,
+        intercept_penalty=ipen, param_names=names, classes=classes,
     )
     if active is not None:
         objective.active_features = active

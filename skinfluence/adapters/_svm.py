@@ -76,6 +76,7 @@ def _svm_objective(estimator, X, y, sample_weight, t, intercept_penalty):
     return LinearObjective(
         loss, X, yy, s, coef, intercept, fit_intercept, penalty=1.0 / float(estimator.C),
         intercept_penalty=intercept_penalty if fit_intercept else 0.0, param_names=names,
+        classes=classes,
     )
 
 
