@@ -23,7 +23,6 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 
-import skinfluence
 from skinfluence.linear_model import LogisticRegression
 
 FRACTIONS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)

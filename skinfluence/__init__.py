@@ -13,18 +13,32 @@ Examples
 >>> inf = LinearRegression().fit(X, y).influence()
 >>> inf.top(3).tolist()
 [...]
+>>> import skinfluence.sketch, skinfluence.selection    # the subpackages, also as attributes
 """
 
-from ._api import influence
+from . import adapters, backends, exceptions, losses  # noqa: F401  (public subpackages)
 from ._config import config_context, get_config, set_config
+from ._frontdoor import influence
 from ._result import Influence
-from .adapters import register_adapter, supported_estimators
-from .exceptions import SingularHessianError, UnsupportedEstimatorError
+from .adapters import LinearObjective, register_adapter, supported_estimators
+from .exceptions import (
+    DegenerateFitError,
+    FitCheckError,
+    FitCheckWarning,
+    SingularHessianError,
+    UnsupportedEstimatorError,
+)
+# the public subpackages above the front door (reachable after `import skinfluence`)
+from . import linear_model, pipeline, selection, sketch, svm, validation  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DegenerateFitError",
+    "FitCheckError",
+    "FitCheckWarning",
     "Influence",
+    "LinearObjective",
     "SingularHessianError",
     "UnsupportedEstimatorError",
     "config_context",

@@ -1,5 +1,7 @@
 """Global configuration (backend, device, chunk size), in the style of sklearn's."""
 
+import math
+import numbers
 import threading
 from contextlib import contextmanager
 
@@ -58,13 +60,27 @@ def set_config(backend=None, device=None, working_memory=None):
     >>> skinfluence.set_config(working_memory=256)
     """
     config = _get_threadlocal_config()
+    if working_memory is not None:
+        if (
+            isinstance(working_memory, bool)
+            or not isinstance(working_memory, numbers.Real)
+            or not math.isfinite(working_memory)
+            or working_memory <= 0
+        ):
+            raise ValueError(
+                f"working_memory must be a positive, finite number of MiB; got "
+                f"{working_memory!r}."
+            )
     if backend is not None:
+        # a name, or a Backend instance (duck-typed: backends import this module)
+        if not (isinstance(backend, str) or hasattr(backend, "weighted_gram")):
+            raise ValueError(
+                f"backend must be a backend name or a Backend instance; got {backend!r}."
+            )
         config["backend"] = backend
     if device is not None:
         config["device"] = device
     if working_memory is not None:
-        if working_memory <= 0:
-            raise ValueError(f"working_memory must be positive, got {working_memory}.")
         config["working_memory"] = working_memory
 
 

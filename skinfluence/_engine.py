@@ -18,11 +18,24 @@ Nothing of size n x n is formed; row passes go through the backend in chunks.
 """
 
 import numpy as np
+import scipy.linalg
 
 from .backends import get_backend
 from .exceptions import SingularHessianError
+from .utils._validation import check_damping
 
 _PIVOT_RTOL = 1e-12  # squared pivot of the Jacobi-scaled Hessian counted as zero
+
+
+def _first_dependent(S):
+    """Position of the first parameter whose leading minor of S is not positive
+    definite (LAPACK potrf's ``info``), computed on the host whatever the backend."""
+    _, info = scipy.linalg.lapack.dpotrf(np.asarray(S, dtype=np.float64), lower=1)
+    if info > 0:
+        return int(info) - 1
+    L = np.linalg.cholesky(S)
+    piv = np.diag(L) ** 2
+    return int(np.argmin(piv))
 
 
 class CholeskyFactor:
@@ -45,7 +58,14 @@ class CholeskyFactor:
             A += null_space @ null_space.T
         d = np.diag(A).copy()
         names = param_names or [f"theta[{j}]" for j in range(A.shape[0])]
-        bad = np.flatnonzero(~(d > 0) | ~np.isfinite(d))
+        if not np.all(np.isfinite(A)):
+            j = int(np.argwhere(~np.isfinite(A))[0, 0])
+            raise SingularHessianError(
+                f"The Hessian overflowed (inf or NaN at parameter {names[j]!r}): X, the "
+                "weights or the fitted values are too large for float64. Rescale the "
+                "columns (e.g. StandardScaler) and refit."
+            )
+        bad = np.flatnonzero(~(d > 0))
         if bad.size:
             raise SingularHessianError(
                 "The Hessian is singular: parameter "
@@ -61,7 +81,10 @@ class CholeskyFactor:
             L = None
         piv = None if L is None else np.diag(L) ** 2
         if L is None or not np.all(np.isfinite(L)) or piv.min() < _PIVOT_RTOL:
-            j = None if piv is None else int(np.argmin(piv))
+            if piv is not None and np.all(np.isfinite(piv)):
+                j = int(np.argmax(piv < _PIVOT_RTOL))  # the first tiny pivot
+            else:  # the backend's factorization failed outright: ask LAPACK where
+                j = _first_dependent(S)
             where = f" (first dependent parameter: {names[j]!r})" if j is not None else ""
             raise SingularHessianError(
                 "The Hessian is singular or numerically singular"
@@ -122,9 +145,7 @@ class InfluenceEngine:
     def __init__(self, objective, backend=None, damping=0.0):
         self.objective = objective
         self.backend = get_backend(backend)
-        self.damping = float(damping)
-        if self.damping < 0:
-            raise ValueError(f"damping must be >= 0, got {damping}.")
+        self.damping = check_damping(damping)
         self._cache = {}
 
     def _key(self, kind):

@@ -29,6 +29,7 @@ all training rows in one chunked pass over X.
 """
 
 import copy
+import warnings
 from functools import cached_property
 
 import numpy as np
@@ -36,9 +37,13 @@ import scipy.sparse as sp
 
 from ._engine import CholeskyFactor
 from ._solvers import CGSolver, HessianOperator, _row_chunks
-from .utils._validation import check_design, check_target
 
 _METHODS = ("influence", "newton")
+
+
+def _check_reduce(reduce):
+    if reduce not in (None, "mean"):
+        raise ValueError(f"reduce must be None or 'mean'; got {reduce!r}.")
 
 
 def _check_method(method):
@@ -90,15 +95,19 @@ class InfluenceFunctionsMixin:
         """
         return self.solver.solve(V)
 
-    def _prepare_test(self, X, y):
+    def _encoder(self):
         enc = getattr(self, "_encode_test", None)
-        if enc is not None:
-            return enc(X, y)
-        obj = self.objective
-        X = check_design(X, n_features=obj.n_features, name="X_test")
-        y = check_target(y, X.shape[0], name="y_test")
-        obj.loss.check_y(y)
-        return X, y
+        if enc is None:
+            raise ValueError(
+                "This Influence was built from an objective by hand and has no encoder "
+                "for new data; obtain it from skinfluence.influence(estimator, X, y) "
+                "(the front door validates and transforms test data like the training "
+                "data)."
+            )
+        return enc
+
+    def _prepare_test(self, X, y, names=("X_test", "y_test")):
+        return self._encoder()(X, y, names=names)
 
     @property
     def _backend(self):
@@ -117,10 +126,8 @@ class InfluenceFunctionsMixin:
         out = np.empty((K, q, m))
         if sp.issparse(X):
             Xd = X.toarray()
-        elif hasattr(X, "detach"):  # a torch tensor: the (P, m) result lives on the host anyway
-            Xd = X.detach().cpu().numpy()
-        else:
-            Xd = np.asarray(X)
+        else:  # the (P, m) result lives on the host anyway
+            Xd = self._backend.to_numpy(X)
         for k in range(K):
             if obj.fit_intercept:
                 out[k, 0] = G[:, k]
@@ -135,9 +142,9 @@ class InfluenceFunctionsMixin:
         S = self._backend.design_rmatmul(X, G, obj.fit_intercept)  # (q, K)
         return S.T.ravel()
 
-    def _test_solution(self, X_test, y_test, mean=False):
+    def _test_solution(self, X_test, y_test, mean=False, names=("X_test", "y_test")):
         """(X, y, Gtest (m, K), U = H^-1 grad l_test (P, m or 1))."""
-        X, y = self._prepare_test(X_test, y_test)
+        X, y = self._prepare_test(X_test, y_test, names)
         obj = self.objective
         G = obj.eta_gradient(X, y, backend=self._backend)
         if mean:
@@ -306,10 +313,14 @@ class InfluenceFunctionsMixin:
         >>> inf.loss_change(X[400:], y[400:], reduce="mean").shape
         (400,)
         """
+        return self._loss_change(X_test, y_test, method, reduce)
+
+    def _loss_change(self, X_test, y_test, method="influence", reduce=None,
+                     names=("X_test", "y_test")):
+        """loss_change, with the names callers' errors should use (e.g. X_val)."""
         _check_method(method)
-        if reduce not in (None, "mean"):
-            raise ValueError(f"reduce must be None or 'mean'; got {reduce!r}.")
-        _, _, _, U = self._test_solution(X_test, y_test, mean=reduce == "mean")
+        _check_reduce(reduce)
+        _, _, _, U = self._test_solution(X_test, y_test, mean=reduce == "mean", names=names)
         if method == "newton":
             self._require_direct("loss_change")
             coef = self.engine.loo_v("observed")
@@ -340,7 +351,7 @@ class InfluenceFunctionsMixin:
         _, _, _, U = self._test_solution(X_test, y_test)
         return -self._contract_rows(U, self._unit_eta_gradient())
 
-    def pert_loss(self, X_test, y_test, mean=False):
+    def pert_loss(self, X_test, y_test, reduce=None, mean=None):
         """I_pert,loss: gradient of test losses with respect to each training row's features.
 
         ``out[t, i, j]`` = d l(z_test_t; theta_hat) / d x_ij: how the fitted
@@ -352,9 +363,11 @@ class InfluenceFunctionsMixin:
         Parameters
         ----------
         X_test, y_test : test data
-        mean : bool, default=False
-            Differentiate the mean loss over the test set instead; returns
-            shape (n_samples, n_features).
+        reduce : {None, "mean"}, default=None
+            ``"mean"``: differentiate the mean loss over the test set instead;
+            returns shape (n_samples, n_features) (as ``loss_change``).
+        mean : bool, default=None
+            Deprecated spelling of ``reduce="mean"``.
 
         Returns
         -------
@@ -369,9 +382,15 @@ class InfluenceFunctionsMixin:
         >>> inf = LogisticRegression().fit(X[:400], y[:400]).influence()
         >>> inf.pert_loss(X[400:403], y[400:403]).shape
         (3, 400, 30)
-        >>> inf.pert_loss(X[400:], y[400:], mean=True).shape
+        >>> inf.pert_loss(X[400:], y[400:], reduce="mean").shape
         (400, 30)
         """
+        if mean is not None:
+            warnings.warn("pert_loss(reduce="mean") is deprecated; use reduce='mean'.",
+                          FutureWarning, stacklevel=2)
+            reduce = "mean" if mean else None
+        _check_reduce(reduce)
+        mean = reduce == "mean"
         _, _, _, U = self._test_solution(X_test, y_test, mean=mean)
         obj, be = self.objective, self._backend
         K, q, m, p = obj.n_outputs, obj.p_, U.shape[1], obj.n_features
@@ -516,13 +535,13 @@ class InfluenceFunctionsMixin:
         if idx.size and (idx.min() < -obj.n_samples or idx.max() >= obj.n_samples):
             raise ValueError(f"rows contains positions outside [0, {obj.n_samples}).")
         if y_new is None:
-            Xn = check_design(X_new, n_features=obj.n_features, name="X_new")
+            Xn = self._encoder().design(X_new, "X_new")
             yn = obj.y[idx]
         else:
-            Xn, yn = self._prepare_test(X_new, y_new)
+            Xn, yn = self._prepare_test(X_new, y_new, ("X_new", "y_new"))
         if Xn.shape[0] != idx.size:
             raise ValueError(f"X_new has {Xn.shape[0]} rows but rows names {idx.size}.")
-        Xv, yv = self._prepare_test(X_val, y_val)
+        Xv, yv = self._prepare_test(X_val, y_val, ("X_val", "y_val"))
         Gv = obj.eta_gradient(Xv, yv, backend=self._backend)
         if reduce == "mean":
             Gv = Gv / Xv.shape[0]

@@ -29,14 +29,35 @@ import numpy as np
 from scipy import stats
 
 from ._engine import InfluenceEngine
-from .utils._chunks import top_indices
 from ._functions import InfluenceFunctionsMixin
+from ._randomized import use_sketched_leverage
 from ._solvers import make_solver
+from .utils._chunks import top_indices
 
 
 def _require(cond, what):
+    # AttributeError (not NotImplementedError): hasattr() then says False, as for
+    # scikit-learn's available_if
     if not cond:
-        raise NotImplementedError(what)
+        raise AttributeError(what)
+
+
+# -- formulas shared with the influence sketch (each lives once) ---------------------
+def cooks_distance_formula(resid2, leverage, n_params, dispersion):
+    """D_i = r_i^2 h_i / (phi p (1 - h_i)^2), r_i the (weighted) Pearson residual."""
+    return resid2 * leverage / (n_params * dispersion * (1.0 - leverage) ** 2)
+
+
+def dispersion_formula(objective, pearson2, df_resid):
+    """phi: 1 for fixed-dispersion losses, else Pearson chi^2 / (n - p)."""
+    if objective.loss.fixed_dispersion:
+        return 1.0
+    if df_resid <= 0:
+        raise ValueError(
+            f"The residual degrees of freedom are {df_resid:g} (n - p): the dispersion "
+            "cannot be estimated (a saturated fit)."
+        )
+    return float(np.sum(pearson2) / df_resid)
 
 
 class Influence(InfluenceFunctionsMixin):
@@ -105,9 +126,9 @@ class Influence(InfluenceFunctionsMixin):
                 f"leverage_method must be 'exact' or 'sketch'; got {leverage_method!r}."
             )
         self.leverage_method = leverage_method
+        #: outcome of the front door's fit check (skinfluence._frontdoor.FitCheck)
+        self.fit_check = None
         if leverage_method == "sketch":
-            from .sketch import use_sketched_leverage
-
             use_sketched_leverage(self, **(leverage_options or {}))
 
     def __repr__(self):
@@ -193,7 +214,7 @@ class Influence(InfluenceFunctionsMixin):
         """phi: 1 for binomial/Poisson/multinomial, else Pearson chi^2 / (n - p)."""
         if self.objective.loss.fixed_dispersion or not self._glm:
             return 1.0
-        return float(np.sum(self.pearson_residuals**2) / self.df_resid)
+        return dispersion_formula(self.objective, self.pearson_residuals**2, self.df_resid)
 
     # -- leverage and deletion diagnostics ------------------------------------------
     @cached_property
@@ -293,7 +314,7 @@ class Influence(InfluenceFunctionsMixin):
     @property
     def influential_columns(self):
         """Column labels of :attr:`influential`."""
-        return [f"dfb_{p}" for p in self.param_names] + ["dffits", "cov_ratio", "cooks_d", "hat"]
+        return [f"dfb_{p}" for p in self.param_names] + ["dffits", "cov_ratio", "cooks_d", "hat_diag"]
 
     # -- leave-one-out predictions -------------------------------------------------
     def loo_decision_function(self):
@@ -440,10 +461,26 @@ class Influence(InfluenceFunctionsMixin):
     def summary_frame(self):
         """All per-row diagnostics as a pandas DataFrame (indexed like X).
 
-        Columns: ``dfb_<param>`` (DFBETAS), ``cooks_d``, ``hat``, and for
-        single-output exponential-family models also ``dffits``, ``cov_ratio``,
-        ``student_resid``, ``student_resid_external``, ``pearson_resid``,
-        ``deviance_resid`` and ``influential`` (any of R's flags).
+        Column names are statsmodels' (``summary_frame`` of ``OLSInfluence``/
+        ``GLMInfluence``) with their meaning, and R's where statsmodels has none:
+
+        ===================  ==========================================================
+        ``dfb_<param>``      DFBETAS
+        ``cooks_d``          Cook's distance
+        ``hat_diag``         leverage
+        ``standard_resid``   internally studentized Pearson residual (statsmodels)
+        ``rstandard``        internally studentized deviance residual (R ``rstandard``)
+        ``student_resid``    externally studentized residual (statsmodels OLS, R
+                             ``rstudent``)
+        ``dffits``           DFFITS (external, R ``dffits``)
+        ``cov_ratio``        COVRATIO
+        ``pearson_resid``    Pearson residual
+        ``deviance_resid``   deviance residual
+        ``influential``      any of R's ``influence.measures`` flags
+        ===================  ==========================================================
+
+        The residual columns and the flags are for single-output exponential-family
+        models; multinomial models and SVMs get the first three.
 
         Examples
         --------
@@ -451,7 +488,7 @@ class Influence(InfluenceFunctionsMixin):
         >>> from skinfluence.linear_model import LinearRegression
         >>> X = np.arange(10.0)[:, None]; y = np.sin(X[:, 0])
         >>> LinearRegression().fit(X, y).influence().summary_frame().shape
-        (10, 11)
+        (10, 12)
         """
         try:
             import pandas as pd
@@ -459,12 +496,13 @@ class Influence(InfluenceFunctionsMixin):
             raise ImportError('summary_frame needs pandas: pip install "skinfluence[pandas]"') from exc
         data = {f"dfb_{p}": col for p, col in zip(self.param_names, self.dfbetas.T)}
         data["cooks_d"] = self.cooks_distance
-        data["hat"] = self.leverage
+        data["hat_diag"] = self.leverage
         if self._glm:
+            data["standard_resid"] = self.studentized_residuals_pearson
+            data["rstandard"] = self.studentized_residuals
+            data["student_resid"] = self.studentized_residuals_external
             data["dffits"] = self.dffits
             data["cov_ratio"] = self.cov_ratio
-            data["student_resid"] = self.studentized_residuals
-            data["student_resid_external"] = self.studentized_residuals_external
             data["pearson_resid"] = self.pearson_residuals
             data["deviance_resid"] = self.deviance_residuals
             data["influential"] = self.influential.any(axis=1)

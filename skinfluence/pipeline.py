@@ -14,7 +14,9 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
+
+from .utils._validation import check_weights
 
 __all__ = ["ResampledEstimator"]
 
@@ -111,6 +113,8 @@ class ResampledEstimator(MetaEstimatorMixin, BaseEstimator):
             raise TypeError(
                 f"sampler must have a fit_resample method; got {type(self.sampler).__name__}."
             )
+        if sample_weight is not None:
+            sample_weight = check_weights(sample_weight, _num_samples(X))
         self.sampler_ = clone(self.sampler)
         kwargs = {} if X_val is None and y_val is None else {"X_val": X_val, "y_val": y_val}
         X_res, y_res = self.sampler_.fit_resample(X, y, **kwargs)

@@ -13,11 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted
 
-from ._api import _split_pipeline, influence
+from ._frontdoor import influence, prepare, resolve
 from .adapters import get_adapter
-from .utils._validation import check_design, check_target, check_weights
 
 __all__ = ["LooCheckResult", "loo_check"]
 
@@ -201,19 +199,17 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     """
     if select not in ("largest", "random"):
         raise ValueError(f"select must be 'largest' or 'random'; got {select!r}.")
-    final, Xt = _split_pipeline(estimator, X)
-    check_is_fitted(final)
-    Xt = check_design(Xt, n_features=getattr(final, "n_features_in_", None))
-    y_arr = check_target(y, Xt.shape[0])
-    s = None if sample_weight is None else check_weights(sample_weight, Xt.shape[0])
+    adapter_keys = getattr(get_adapter(resolve(estimator).final), "options", ())
+    adapter_options = {k: v for k, v in influence_options.items() if k in adapter_keys}
+    prep = prepare(estimator, X, y, sample_weight, fit_check="off", **adapter_options)
+    final, Xt, y_arr = prep.resolved.final, prep.X, prep.y
+    s = None if sample_weight is None else prep.sample_weight
     n = Xt.shape[0]
 
     template = clone(final).set_params(**_tight_params(final, tol, max_iter))
     full = _warm_fit(template, final, Xt, y_arr, s)
     inf = influence(full, Xt, y_arr, s, **influence_options)
-    _, Xte = _split_pipeline(estimator, X_test)
-    Xte = check_design(Xte, n_features=Xt.shape[1], name="X_test")
-    yte = check_target(y_test, Xte.shape[0], name="y_test")
+    Xte, yte = prep.encoder.data(X_test, y_test)
 
     pred_loss = inf.loss_change(Xte, yte, method=method)  # (n_test, n)
     if rows is None:
@@ -226,9 +222,7 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     rows = np.asarray(rows)
     pred_params = inf.param_change(method=method)[rows]
 
-    adapter = get_adapter(full)
-    ones = np.ones(Xte.shape[0])
-    base_obj = adapter(full, Xte, yte, ones)
+    base_obj = prep.encoder.objective(full, Xte, yte)
     base_loss = base_obj.per_sample_loss()
     null = base_obj.null_space()
     actual_loss = np.empty((rows.size, Xte.shape[0]))
@@ -239,7 +233,7 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
         Xi = Xt[keep] if not sp.issparse(Xt) else Xt[np.flatnonzero(keep)]
         est_i = _warm_fit(template, full, Xi, y_arr[keep], None if s is None else s[keep])
         keep[i] = True
-        obj_i = adapter(est_i, Xte, yte, ones)
+        obj_i = prep.encoder.objective(est_i, Xte, yte)
         actual_loss[j] = obj_i.per_sample_loss() - base_loss
         d = obj_i.theta - base_obj.theta
         if null is not None:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.linalg
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression, PoissonRegressor
@@ -22,7 +21,7 @@ from sklearn.preprocessing import scale
 
 import skinfluence
 from skinfluence import backends
-from skinfluence.backends import Backend, available_backends, get_backend, register_backend
+from skinfluence.backends import available_backends, get_backend, register_backend
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -128,9 +128,9 @@ def small_chunks(monkeypatch):
 @pytest.mark.parametrize("name", list(DATA))
 def test_influence_parity(name, kind, small_chunks):
     est, Xin, Xfit, y, w = _fit(name, kind)
-    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy")
+    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy", fit_check="off")
     with skinfluence.config_context(device="cpu"):
-        got = skinfluence.influence(est, Xin, y, sample_weight=w, backend="torch")
+        got = skinfluence.influence(est, Xin, y, sample_weight=w, backend="torch", fit_check="off")
     assert isinstance(got.engine.backend, TorchBackend)
     single = est.coef_.ndim == 1 or est.coef_.shape[0] == 1
     quantities = GLM_QUANTITIES if single else MULTI_QUANTITIES
@@ -156,19 +156,19 @@ def test_influence_parity(name, kind, small_chunks):
 @pytest.mark.parametrize("name", ["ols", "logistic", "multinomial", "poisson_l2"])
 def test_precision_float64_matches_numpy_to_rounding(name, kind, small_chunks):
     est, Xin, Xfit, y, w = _fit(name, kind)
-    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy")
+    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy", fit_check="off")
     be = TorchBackend(device="cpu", precision="float64")
     # an instance is accepted anywhere a name is
-    got = skinfluence.influence(est, Xin, y, sample_weight=w, backend=be)
+    got = skinfluence.influence(est, Xin, y, sample_weight=w, backend=be, fit_check="off")
     for q in ["leverage", "cooks_distance", "dfbeta", "dfbetas"]:
         _close(getattr(got, q), getattr(ref, q), 1e-9, f"{name}/{kind}/{q}")
 
 
 def test_summary_frame_parity():
     est, Xin, Xfit, y, w = _fit("ols", "tensor64")
-    ref = skinfluence.influence(est, Xfit, y).summary_frame()
+    ref = skinfluence.influence(est, Xfit, y, fit_check="off").summary_frame()
     with skinfluence.config_context(backend="torch", device="cpu"):
-        got = skinfluence.influence(est, Xin, y).summary_frame()
+        got = skinfluence.influence(est, Xin, y, fit_check="off").summary_frame()
     assert list(got.columns) == list(ref.columns)
     np.testing.assert_allclose(got.to_numpy(float), ref.to_numpy(float), rtol=1e-9, atol=1e-12)
 
@@ -241,7 +241,8 @@ def test_cholesky_and_triangular_solves():
         T = L if lower else L.T
         for trans in (False, True):
             for rhs in (B, B[:, 0]):
-                _close(tb.solve_triangular(T, rhs, lower, trans), nb.solve_triangular(T, rhs, lower, trans), 1e-12, "trsm")
+                _close(tb.solve_triangular(T, rhs, lower, trans),
+                       nb.solve_triangular(T, rhs, lower, trans), 1e-12, "trsm")
     with pytest.raises(np.linalg.LinAlgError):
         tb.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
 
@@ -249,9 +250,9 @@ def test_cholesky_and_triangular_solves():
 def test_results_do_not_depend_on_chunking():
     est, Xin, Xfit, y, w = _fit("logistic_l2", "tensor32")
     with skinfluence.config_context(backend="torch", device="cpu"):
-        big = skinfluence.influence(est, Xin, y).cooks_distance
+        big = skinfluence.influence(est, Xin, y, fit_check="off").cooks_distance
     with skinfluence.config_context(backend="torch", device="cpu", working_memory=0.001):
-        small = skinfluence.influence(est, Xin, y).cooks_distance
+        small = skinfluence.influence(est, Xin, y, fit_check="off").cooks_distance
     _close(small, big, 1e-6, "chunking")
 
 
@@ -262,7 +263,7 @@ def test_user_arrays_not_modified():
     Xt = torch.from_numpy(X.astype(np.float32))
     Xt_copy = Xt.clone()
     for Xin in (Xn, Xt):
-        inf = skinfluence.influence(est, Xin, y, sample_weight=w, backend="torch")
+        inf = skinfluence.influence(est, Xin, y, sample_weight=w, backend="torch", fit_check="off")
         inf.dfbeta, inf.cooks_distance, inf.leverage
     np.testing.assert_array_equal(Xn, X)
     assert torch.equal(Xt, Xt_copy)
@@ -271,21 +272,22 @@ def test_user_arrays_not_modified():
 # -- check_design lets tensors through on their device -----------------------------
 def test_check_design_tensor_passthrough():
     X = torch.randn(20, 3, dtype=torch.float32)
-    out = check_design(X, n_features=3)
+    be = get_backend("torch", device="cpu")
+    out = check_design(X, n_features=3, backend=be)
     assert isinstance(out, torch.Tensor) and out.data_ptr() == X.data_ptr()
     Xg = torch.randn(5, 2, dtype=torch.float64, requires_grad=True)
-    assert not check_design(Xg).requires_grad
-    assert check_design(torch.ones(4, 2, dtype=torch.int64)).dtype == torch.float64
+    assert not check_design(Xg, backend=be).requires_grad
+    assert check_design(torch.ones(4, 2, dtype=torch.int64), backend=be).dtype == torch.float64
     bad = X.clone()
     bad[3, 1] = float("nan")
     with pytest.raises(ValueError, match="NaN or infinity"):
-        check_design(bad)
+        check_design(bad, backend=be)
     with pytest.raises(ValueError, match="2-dimensional"):
-        check_design(torch.ones(3))
+        check_design(torch.ones(3), backend=be)
     with pytest.raises(ValueError, match="features"):
-        check_design(X, n_features=4)
+        check_design(X, n_features=4, backend=be)
     with pytest.raises(TypeError, match="sparse torch tensor"):
-        check_design(X.to_sparse())
+        check_design(X.to_sparse(), backend=be)
     # NumPy and CSR behave as before
     Xn = np.arange(6.0).reshape(3, 2)
     assert check_design(Xn) is Xn
@@ -305,7 +307,7 @@ def test_unknown_backend_and_device():
     est = sk.LinearRegression().fit(X, y)
     with skinfluence.config_context(backend="torch", device="tpu-9"):
         with pytest.raises(ValueError, match="Unknown torch device"):
-            skinfluence.influence(est, X, y)
+            skinfluence.influence(est, X, y, fit_check="off")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -382,14 +384,14 @@ def test_influence_function_parity(name, kind, solver):
     opts = {"solver": solver}
     if solver == "lissa":
         opts.update(random_state=0, n_samples=1, depth=30)
-    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy", **opts)
+    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy", **opts, fit_check="off")
     with skinfluence.config_context(backend="torch", device="cpu"):
-        got = skinfluence.influence(est, Xin, y, sample_weight=w, **opts)
+        got = skinfluence.influence(est, Xin, y, sample_weight=w, **opts, fit_check="off")
         rtol = 2e-4 if kind == "tensor32" else (1e-9 if solver == "direct" else 1e-7)
         pairs = [
             ("loss_change", got.loss_change(Xte_in, yte), ref.loss_change(Xte, yte)),
             ("up_loss", got.up_loss(Xte_in, yte), ref.up_loss(Xte, yte)),
-            ("pert_loss", got.pert_loss(Xte_in, yte, mean=True), ref.pert_loss(Xte, yte, mean=True)),
+            ("pert_loss", got.pert_loss(Xte_in, yte, reduce="mean"), ref.pert_loss(Xte, yte, reduce="mean")),
             ("self_influence", got.self_influence, ref.self_influence),
             ("param_change", got.param_change(), ref.param_change()),
             ("group", got.group_loss_change([1, 4, 9], Xte_in, yte),
@@ -417,8 +419,8 @@ def test_influence_sketch_parity(projection, kind):
     Xnp = X if kind == "csr" else X.toarray()
     Xin = torch.from_numpy(Xnp) if kind == "tensor64" else Xnp
     opts = dict(k=24, projection=projection, random_state=0)
-    ref = sketch.influence_sketch(est, Xnp, y, backend="numpy", **opts)
-    got = sketch.influence_sketch(est, Xin, y, backend="torch", **opts)
+    ref = sketch.influence_sketch(est, Xnp, y, backend="numpy", fit_check="off", **opts)
+    got = sketch.influence_sketch(est, Xin, y, backend="torch", fit_check="off", **opts)
     for q in ["score", "cooks_distance", "leverage"]:
         _close(getattr(got, q), getattr(ref, q), 1e-9, f"sketch/{projection}/{kind}/{q}")
 
@@ -439,7 +441,7 @@ def test_tensor_targets_weights_and_backend_mismatch():
         est, torch.from_numpy(X), torch.from_numpy(y), backend="torch",
         sample_weight=torch.ones(200, dtype=torch.float64),
     ).cooks_distance
-    np.testing.assert_allclose(got, skinfluence.influence(est, X, y).cooks_distance, rtol=1e-9)
+    np.testing.assert_allclose(got, skinfluence.influence(est, X, y, fit_check="off").cooks_distance, rtol=1e-9)
     with pytest.raises(ValueError, match="backend='torch'"):
         skinfluence.influence(est, torch.from_numpy(X), y, backend="numpy")
 
@@ -455,8 +457,8 @@ def test_randomized_leverage_parity(row_sketch, kind):
     y = X @ rng.normal(size=6) + rng.normal(size=3000)
     est = sk.Ridge(alpha=1.0).fit(X, y)
     Xin = {"dense64": X, "tensor64": torch.from_numpy(X), "tensor32": torch.from_numpy(X.astype(np.float32))}[kind]
-    ref_obj = skinfluence.influence(est, X, y).objective
-    got_obj = skinfluence.influence(est, Xin, y, backend="torch").objective
+    ref_obj = skinfluence.influence(est, X, y, fit_check="off").objective
+    got_obj = skinfluence.influence(est, Xin, y, backend="torch", fit_check="off").objective
     opts = dict(eps=0.3, sketch=row_sketch, random_state=0)
     ref = sketch.randomized_leverage(ref_obj, backend="numpy", **opts)
     got = sketch.randomized_leverage(got_obj, backend="torch", **opts)

@@ -132,7 +132,7 @@ def test_pert_loss_by_moving_features(data, request):
     est, Xtr, ytr, Xte, yte = request.getfixturevalue(data)
     inf = skinfluence.influence(est, Xtr, ytr)
     pert = inf.pert_loss(Xte[:3], yte[:3])
-    pert_mean = inf.pert_loss(Xte[:3], yte[:3], mean=True)
+    pert_mean = inf.pert_loss(Xte[:3], yte[:3], reduce="mean")
     np.testing.assert_allclose(pert_mean, pert.mean(axis=0), rtol=1e-10, atol=1e-14)
     delta = 1e-4
     i = int(np.argmax(np.abs(pert).sum(axis=(0, 2))))
@@ -175,7 +175,8 @@ def test_group_influence_is_sum_of_individual_effects(wine):
     rows = [1, 4, 9, 16]
     lc = inf.loss_change(Xte, yte)
     np.testing.assert_allclose(inf.group_loss_change(rows, Xte, yte), lc[:, rows].sum(axis=1), rtol=1e-9)
-    np.testing.assert_allclose(inf.group_param_change(rows), inf.param_change()[rows].sum(axis=0), rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(inf.group_param_change(rows), inf.param_change()[rows].sum(axis=0),
+                               rtol=1e-8, atol=1e-14)
     mask = np.zeros(len(ytr), bool)
     mask[rows] = True
     np.testing.assert_allclose(inf.group_param_change(mask), inf.group_param_change(rows))
@@ -336,7 +337,8 @@ def test_loss_change_reduce_mean_equals_mean_of_matrix():
     X = scale(X)
     inf = LogisticRegression().fit(X[:400], y[:400]).influence()
     full = inf.loss_change(X[400:], y[400:])
-    np.testing.assert_allclose(inf.loss_change(X[400:], y[400:], reduce="mean"), full.mean(axis=0), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(inf.loss_change(X[400:], y[400:], reduce="mean"), full.mean(axis=0),
+                               rtol=1e-10, atol=1e-14)
     newton = inf.loss_change(X[400:], y[400:], method="newton")
     np.testing.assert_allclose(
         inf.loss_change(X[400:], y[400:], method="newton", reduce="mean"), newton.mean(axis=0), rtol=1e-10, atol=1e-14

@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skinfluence.pipeline import ResampledEstimator
 from skinfluence.selection import (
@@ -96,7 +97,7 @@ def test_clone_pickle_and_params():
 
 
 def test_works_with_imblearn_samplers():
-    imblearn = pytest.importorskip("imblearn")
+    pytest.importorskip("imblearn")
     from imblearn.under_sampling import RandomUnderSampler
 
     X, y = load_breast_cancer(return_X_y=True)
@@ -117,3 +118,28 @@ def test_errors():
     with pytest.raises(TypeError, match="sample_weight"):
         ResampledEstimator(LeverageSampler(n_samples=50), NoWeights()).fit(X, y)
     assert not hasattr(ResampledEstimator(LeverageSampler(), LinearSVC()), "predict_proba")
+
+
+# scikit-learn's estimator checks for ResampledEstimator, with a reasoned skip list:
+# each skipped check feeds data that an influence-based sampler cannot use, and the
+# estimator fails it loudly with a message naming the cause (never silently).
+_RESAMPLED_SKIPS = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "the check's design has collinear columns: leverage sampling needs a "
+        "full-rank design and raises SingularHessianError naming the dependent column",
+    "check_sample_weight_equivalence_on_sparse_data": "as on dense data",
+    "check_fit2d_1sample": "influence needs more rows than parameters (SingularHessianError)",
+    "check_estimator_sparse_array": "LeverageSampler's exact leverage densifies nothing but "
+                                    "the check's sparse data are rank deficient",
+    "check_estimator_sparse_matrix": "as for sparse arrays",
+    "check_dtype_object": "object arrays of numbers are converted; the check's dict entries "
+                          "are refused with 'X must be numeric' (not sklearn's wording)",
+}
+
+
+@parametrize_with_checks(
+    [ResampledEstimator(LeverageSampler(fraction=0.8, random_state=0), LinearRegression())],
+    expected_failed_checks=lambda est: _RESAMPLED_SKIPS,
+)
+def test_resampled_estimator_check_estimator(estimator, check):
+    check(estimator)

@@ -158,7 +158,7 @@ def test_mixin_and_pipeline_and_frame():
     pipe = make_pipeline(StandardScaler(), sk.LogisticRegression()).fit(X, y)
     Xf = pd.DataFrame(X, index=[f"r{i}" for i in range(len(y))])
     frame = influence_sketch(pipe, Xf, y, k=11, random_state=0).summary_frame()
-    assert list(frame.columns) == ["score", "cooks_d", "hat", "resid"]
+    assert list(frame.columns) == ["score", "cooks_d", "hat_diag", "resid"]
     assert frame.index[0] == "r0"
     exact = skinfluence.influence(pipe, Xf, y).cooks_distance
     np.testing.assert_allclose(frame["cooks_d"].to_numpy(), exact, rtol=1e-7)

@@ -68,7 +68,7 @@ def test_cg_matches_direct_to_1e_6(name, damping):
     assert np.linalg.norm(b - a) <= 1e-6 * np.linalg.norm(a)
     a, b = direct.up_params, cg.up_params
     assert np.linalg.norm(b - a) <= 1e-6 * np.linalg.norm(a)
-    a, b = direct.pert_loss(Xte, yte, mean=True), cg.pert_loss(Xte, yte, mean=True)
+    a, b = direct.pert_loss(Xte, yte, reduce="mean"), cg.pert_loss(Xte, yte, reduce="mean")
     assert np.linalg.norm(b - a) <= 1e-6 * np.linalg.norm(a)
 
 

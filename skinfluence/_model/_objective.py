@@ -15,6 +15,8 @@ penalty (scikit-learn's Poisson/Gamma/Tweedie regressors): deleting row i then
 also removes ``share_i`` of the penalty. It is None for sum-form objectives.
 """
 
+import copy
+
 import numpy as np
 
 from ..backends import get_backend
@@ -87,7 +89,38 @@ class LinearObjective:
         self.share = None if share is None else np.asarray(share, dtype=np.float64)
         self.param_names = param_names
         self.classes = classes
+        #: True when the estimator's solver is direct (least squares, Ridge with
+        #: cholesky/svd): its gradient is ~0 to rounding, not to a tolerance
+        self.exact_solution = False
+        #: constant gradient of an L1 term that is linear on an active set (or None)
+        self.l1_gradient = None
+        #: why the fitted parameters are not this objective's optimum by design
+        #: (a surrogate loss, e.g. the smoothed hinge of a hinge-loss fit), or None
+        self.surrogate = None
         self._eta = None
+
+    def with_theta(self, theta):
+        """A copy bound to the same data with parameters ``theta`` (flat, length P)."""
+        new = copy.copy(self)
+        new.theta = np.asarray(theta, dtype=np.float64).copy()
+        new._eta = None
+        return new
+
+    def rename_features(self, features):
+        """Parameter names from feature names (same layout: intercept first, per output)."""
+        features = [str(f) for f in features]
+        active = getattr(self, "active_features", None)
+        if active is not None:
+            features = [features[j] for j in active]
+        if len(features) != self.n_features:
+            return
+        base = (["(Intercept)"] if self.fit_intercept else []) + features
+        if self.n_outputs == 1:
+            self.param_names = base
+        else:
+            outputs = [str(c) for c in self.classes] if self.classes is not None \
+                else [str(k) for k in range(self.n_outputs)]
+            self.param_names = [f"{o}:{b}" for o in outputs for b in base]
 
     # -- sizes ----------------------------------------------------------------
     @property
@@ -165,10 +198,16 @@ class LinearObjective:
         return self.pen * self.theta
 
     def gradient(self, backend=None):
-        """Total gradient (P,); ~0 at the fitted optimum."""
+        """Gradient (P,) of the smooth part (losses + L2 penalty)."""
         G = self.eta_gradient(backend=backend)
         data = get_backend(backend).design_rmatmul(self.X, G, self.fit_intercept)
         return data.T.ravel() + self.penalty_gradient()
+
+    def stationarity_gradient(self, backend=None):
+        """Gradient of the whole minimized objective (plus an active-set L1 term's
+        constant gradient); ~0 at the estimator's optimum."""
+        g = self.gradient(backend=backend)
+        return g if self.l1_gradient is None else g + self.l1_gradient
 
     def hessian(self, kind="observed", backend=None, B=None):
         """Total Hessian (P, P): sum_i Xt_i' B_i Xt_i + diag(pen).

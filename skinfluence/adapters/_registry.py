@@ -5,16 +5,32 @@ from ..exceptions import UnsupportedEstimatorError
 _ADAPTERS = {}
 
 
-def register_adapter(*estimator_classes):
+def _qualified_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register_adapter(*estimator_classes, options=()):
     """Decorator registering ``fn(estimator, X, y, sample_weight, **options) -> LinearObjective``.
 
     The lookup walks the estimator's MRO, so subclasses (skinfluence's drop-in
     estimators included) use their parent's adapter unless they register one.
 
+    The adapter contract: ``X`` is validated (NumPy, CSR or a backend's array),
+    ``y`` is 1-d with one entry per row, ``sample_weight`` is a float array of
+    the fit's weights, or ``None`` for *evaluation* data (test or validation
+    rows: unit weights, and no class weights are computed from their labels).
+    The adapter returns the objective in normalized form (see
+    :class:`skinfluence.adapters.LinearObjective`) and validates its options.
+
     Parameters
     ----------
-    *estimator_classes : type
-        Fitted-estimator classes the adapter understands.
+    *estimator_classes : type or str
+        Fitted-estimator classes the adapter understands. A string
+        ``"package.module.ClassName"`` names a class without importing it (for
+        estimators of optional packages, or of layers above the adapters).
+    options : tuple of str, default=()
+        Keyword options the adapter takes (e.g. ``("temperature",)``); the
+        front door passes these to it and refuses options nobody declared.
 
     Examples
     --------
@@ -27,8 +43,10 @@ def register_adapter(*estimator_classes):
     """
 
     def decorator(fn):
+        fn.options = tuple(options)
         for cls in estimator_classes:
-            _ADAPTERS[cls] = fn
+            key = cls if isinstance(cls, str) else _qualified_name(cls)
+            _ADAPTERS[key] = fn
         return fn
 
     return decorator
@@ -43,7 +61,7 @@ def supported_estimators():
     >>> "LogisticRegression" in supported_estimators()
     True
     """
-    return sorted({cls.__name__ for cls in _ADAPTERS})
+    return sorted({key.rsplit(".", 1)[-1] for key in _ADAPTERS})
 
 
 def get_adapter(estimator):
@@ -57,10 +75,12 @@ def get_adapter(estimator):
     '_ridge'
     """
     for cls in type(estimator).__mro__:
-        if cls in _ADAPTERS:
-            return _ADAPTERS[cls]
+        fn = _ADAPTERS.get(_qualified_name(cls))
+        if fn is not None:
+            return fn
     raise UnsupportedEstimatorError(
         f"{type(estimator).__name__} is not supported: influence needs a smooth "
         "objective with a linear predictor. Supported estimators: "
-        f"{', '.join(supported_estimators())} (and Pipelines ending in one)."
+        f"{', '.join(supported_estimators())} (and Pipelines, searches and "
+        "TransformedTargetRegressor wrapping one)."
     )

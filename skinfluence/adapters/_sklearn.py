@@ -89,6 +89,10 @@ def encode_classes(estimator, y, sample_weight):
     """Class positions of y in ``estimator.classes_`` and the effective weights
     (sample weights times the estimator's class weights, as its fit used them).
 
+    ``sample_weight=None`` marks evaluation data: unit weights, no class weights
+    (``class_weight="balanced"`` is a property of the training labels; test
+    labels that miss a class must not change it, nor fail).
+
     Raises ValueError naming labels the estimator did not see in fit.
     """
     classes = estimator.classes_
@@ -100,6 +104,8 @@ def encode_classes(estimator, y, sample_weight):
             f"estimator knows {classes.tolist()}."
         )
     y_idx = np.searchsorted(classes, y)
+    if sample_weight is None:
+        return y_idx, np.ones(y.shape[0])
     s = np.asarray(sample_weight, dtype=np.float64)
     if getattr(estimator, "class_weight", None) is not None:
         cw = compute_class_weight(estimator.class_weight, classes=classes, y=y, sample_weight=s)
@@ -107,11 +113,9 @@ def encode_classes(estimator, y, sample_weight):
     return y_idx, s
 
 
-def _no_options(estimator, options):
-    if options:
-        raise TypeError(
-            f"Unknown option(s) for {type(estimator).__name__}: {sorted(options)}."
-        )
+def _weights(sample_weight, n):
+    """The fit's weights, or unit weights for evaluation data (None)."""
+    return np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
 
 
 def _regression_target(y):
@@ -122,31 +126,38 @@ def _regression_target(y):
 
 
 @register_adapter(LinearRegression)
-def _linear_regression(estimator, X, y, sample_weight, **options):
-    _no_options(estimator, options)
+def _linear_regression(estimator, X, y, sample_weight):
     _refuse_positive(estimator)
     coef, intercept = _single_output_coef(estimator)
     feats = _feature_names(estimator, coef.shape[1])
-    return LinearObjective(
-        HalfSquaredError(), X, _regression_target(y), sample_weight, coef, intercept,
-        estimator.fit_intercept, param_names=_param_names(feats, estimator.fit_intercept),
+    objective = LinearObjective(
+        HalfSquaredError(), X, _regression_target(y), _weights(sample_weight, X.shape[0]),
+        coef, intercept, estimator.fit_intercept,
+        param_names=_param_names(feats, estimator.fit_intercept),
     )
+    objective.exact_solution = True  # least squares by a direct solver
+    return objective
+
+
+# Ridge solvers that solve the normal equations directly (others iterate to ``tol``)
+_RIDGE_DIRECT = ("cholesky", "svd")
 
 
 @register_adapter(Ridge)
-def _ridge(estimator, X, y, sample_weight, **options):
-    _no_options(estimator, options)
+def _ridge(estimator, X, y, sample_weight):
     _refuse_positive(estimator)
     coef, intercept = _single_output_coef(estimator)
     alpha = np.ravel(np.asarray(estimator.alpha, dtype=np.float64))
     if alpha.size != 1:
         raise UnsupportedEstimatorError("Ridge with one alpha per target is not supported.")
     feats = _feature_names(estimator, coef.shape[1])
-    return LinearObjective(
-        HalfSquaredError(), X, _regression_target(y), sample_weight, coef, intercept,
-        estimator.fit_intercept, penalty=float(alpha[0]),
+    objective = LinearObjective(
+        HalfSquaredError(), X, _regression_target(y), _weights(sample_weight, X.shape[0]),
+        coef, intercept, estimator.fit_intercept, penalty=float(alpha[0]),
         param_names=_param_names(feats, estimator.fit_intercept),
     )
+    objective.exact_solution = getattr(estimator, "solver_", None) in _RIDGE_DIRECT
+    return objective
 
 
 def _logistic_penalty(estimator):
@@ -207,8 +218,8 @@ def _l1_active_set(estimator, coef, intercept, fit_intercept, l1_ratio, active_s
     return active, fit_intercept
 
 
-@register_adapter(LogisticRegression)
-def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False, **options):
+@register_adapter(LogisticRegression, options=("active_set",))
+def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False):
     """LogisticRegression; ``active_set=True`` accepts l1/elastic-net fits.
 
     With ``active_set=True`` an l1 or elastic-net binary fit is analysed on its
@@ -216,7 +227,8 @@ def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False, **
     ``X[:, active]`` (``objective.active_features`` holds the column positions,
     ``param_names`` the matching feature names) with the L2 part (1 - l1_ratio)/C.
     """
-    _no_options(estimator, options)
+    if not isinstance(active_set, (bool, np.bool_)):
+        raise ValueError(f"active_set must be True or False; got {active_set!r}.")
     pen, l1_ratio = _logistic_penalty(estimator)
     classes = estimator.classes_
     y_idx, s = encode_classes(estimator, y, sample_weight)
@@ -256,6 +268,14 @@ def _logistic_regression(estimator, X, y, sample_weight, *, active_set=False, **
     )
     if active is not None:
         objective.active_features = active
+        # the L1 term is linear on the active set: a constant gradient, no curvature
+        lam = l1_ratio / float(estimator.C)
+        l1 = np.zeros(objective.n_params)
+        fi = int(objective.fit_intercept)
+        l1[fi:] = lam * np.sign(objective.theta[fi:])
+        if fi and estimator.solver == "liblinear":  # liblinear L1-penalizes the intercept
+            l1[0] = lam * np.sign(objective.theta[0]) / float(estimator.intercept_scaling)
+        objective.l1_gradient = l1
     return objective
 
 
@@ -278,11 +298,10 @@ def _glm_loss(estimator):
 
 
 @register_adapter(PoissonRegressor, GammaRegressor, TweedieRegressor)
-def _glm_regressor(estimator, X, y, sample_weight, **options):
-    _no_options(estimator, options)
+def _glm_regressor(estimator, X, y, sample_weight):
     loss = _glm_loss(estimator)
     coef, intercept = _single_output_coef(estimator)
-    s = np.asarray(sample_weight, dtype=np.float64)
+    s = _weights(sample_weight, X.shape[0])
     S = s.sum()
     alpha = float(estimator.alpha)
     feats = _feature_names(estimator, coef.shape[1])

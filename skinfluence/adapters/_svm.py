@@ -25,7 +25,6 @@ from sklearn.svm import LinearSVC
 from .._loss import OneVsRestSmoothHingeLoss, SmoothHingeLoss
 from .._model import LinearObjective
 from ..exceptions import UnsupportedEstimatorError
-from ..svm import SmoothHingeSVC
 from ._registry import register_adapter
 from ._sklearn import _feature_names, _param_names, encode_classes
 
@@ -80,24 +79,17 @@ def _svm_objective(estimator, X, y, sample_weight, t, intercept_penalty):
     )
 
 
-@register_adapter(SmoothHingeSVC)
-def _smooth_hinge_svc(estimator, X, y, sample_weight, **options):
-    if options:
-        raise TypeError(
-            f"Unknown option(s) for SmoothHingeSVC: {sorted(options)}. The "
-            "temperature is the estimator's own (it defines the fitted objective); "
-            "refit with another temperature to change it."
-        )
+# named, not imported: skinfluence.svm is an estimator package, above the adapters
+@register_adapter("skinfluence.svm._classes.SmoothHingeSVC")
+def _smooth_hinge_svc(estimator, X, y, sample_weight):
     t = float(estimator.temperature)
     if t == 0:
         raise _hinge_error("SmoothHingeSVC(temperature=0) fitted the plain hinge")
     return _svm_objective(estimator, X, y, sample_weight, t, 0.0)
 
 
-@register_adapter(LinearSVC)
-def _linear_svc(estimator, X, y, sample_weight, temperature=None, **options):
-    if options:
-        raise TypeError(f"Unknown option(s) for LinearSVC: {sorted(options)}.")
+@register_adapter(LinearSVC, options=("temperature",))
+def _linear_svc(estimator, X, y, sample_weight, *, temperature=None):
     if getattr(estimator, "penalty", "l2") != "l2":
         raise UnsupportedEstimatorError(
             "LinearSVC with an l1 penalty is not smooth; supported: "
@@ -119,4 +111,10 @@ def _linear_svc(estimator, X, y, sample_weight, temperature=None, **options):
     t = _check_temperature(temperature, 'LinearSVC(loss="hinge") with temperature=0')
     C = float(estimator.C)
     ipen = (1.0 / C) / float(estimator.intercept_scaling) ** 2
-    return _svm_objective(estimator, X, y, sample_weight, t, ipen)
+    objective = _svm_objective(estimator, X, y, sample_weight, t, ipen)
+    objective.surrogate = (
+        f'LinearSVC(loss="hinge") is analysed through the smoothed hinge at '
+        f"temperature={t:g}: its parameters minimize the hinge, not this surrogate "
+        "(Koh & Liang's approximation)"
+    )
+    return objective

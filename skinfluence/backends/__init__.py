@@ -13,6 +13,9 @@ skinfluence never imports torch or any other optional dependency.
 
 from importlib.metadata import entry_points
 
+import numpy as np
+import scipy.sparse as sp
+
 from .._config import get_config
 from ._base import Backend
 from ._numpy import NumpyBackend
@@ -64,6 +67,36 @@ def available_backends():
     return sorted(set(_REGISTRY) | set(_entry_point_backends()))
 
 
+def backend_for(X):
+    """The backend owning X's array type, or None for NumPy/SciPy arrays and unknown types.
+
+    Registered backends are asked first; then an installed plugin whose
+    entry-point name is the top-level module of ``type(X)`` (``torch``,
+    ``dask``, ...) is loaded and asked. Nothing is imported for NumPy input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.backends import backend_for
+    >>> backend_for(np.ones((2, 2))) is None
+    True
+    """
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return None
+    for name, cls in list(_REGISTRY.items()):
+        if name != "numpy" and cls.owns(X):
+            return get_backend(name)
+    top = type(X).__module__.split(".")[0]
+    if top not in _REGISTRY and top in _entry_point_backends():
+        try:
+            backend = get_backend(top)
+        except ImportError:
+            return None
+        if backend.owns(X):
+            return backend
+    return None
+
+
 def get_backend(name=None, device=None):
     """Instantiate a backend by name (default: the configured one).
 
@@ -112,6 +145,7 @@ __all__ = [
     "Backend",
     "NumpyBackend",
     "available_backends",
+    "backend_for",
     "get_backend",
     "register_backend",
 ]

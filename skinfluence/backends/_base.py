@@ -12,6 +12,8 @@ the ``skinfluence.backends`` entry-point group (value: ``module:BackendClass``).
 
 from abc import ABC, abstractmethod
 
+import numpy as np
+
 
 class Backend(ABC):
     """Abstract linear-algebra backend.
@@ -47,6 +49,34 @@ class Backend(ABC):
 
     def __init__(self, device=None):
         self.device = device
+
+    # -- the array seam: how a backend recognizes, validates and returns its arrays --
+    @classmethod
+    def owns(cls, X):
+        """True if ``X`` is an array of this backend's own library.
+
+        Checked without importing that library (e.g. through ``sys.modules``).
+        The front door uses it to pick a plugin backend for an array when no
+        backend is named: an entry point whose name is the top-level module of
+        ``type(X)`` (``"torch"`` for a ``torch.Tensor``) is loaded and asked.
+        """
+        return False
+
+    def check_design(self, X, *, name="X"):
+        """Validate a design this backend owns (2-d, real, finite); return it.
+
+        Called by the front door for arrays the backend :meth:`owns`; NumPy
+        arrays, scipy.sparse matrices and DataFrames are validated by the
+        front door itself. Raise ValueError/TypeError naming ``name``.
+        """
+        raise TypeError(
+            f"{name} is a {type(X).__module__}.{type(X).__name__}, which the "
+            f"{self.name!r} backend does not accept."
+        )
+
+    def to_numpy(self, a):
+        """Bring ``a`` (an array this backend owns, or any array-like) to the host."""
+        return np.asarray(a)
 
     def prepare(self, X):
         """Return X in the form the other methods accept (e.g. moved to a device)."""

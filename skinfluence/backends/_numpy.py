@@ -28,6 +28,10 @@ class NumpyBackend(Backend):
 
     name = "numpy"
 
+    @classmethod
+    def owns(cls, X):
+        return isinstance(X, np.ndarray) or sp.issparse(X)
+
     def design_matmul(self, X, M, fit_intercept):
         M = np.asarray(M, dtype=np.float64)
         squeeze = M.ndim == 1

@@ -75,6 +75,7 @@ listing backends stays cheap. Test parity against ``backend="numpy"`` on every
 """
 
 import contextlib
+import sys
 import warnings
 
 import numpy as np
@@ -134,6 +135,43 @@ class TorchBackend(Backend):
     """
 
     name = "torch"
+
+    @classmethod
+    def owns(cls, X):
+        torch = sys.modules.get("torch")  # never imports torch
+        return torch is not None and isinstance(X, torch.Tensor)
+
+    def check_design(self, X, *, name="X"):
+        """Validate a dense tensor on its own device (only one flag per chunk comes
+        back to the host); non-float dtypes become float64 on the device."""
+        torch = self._torch
+        if X.layout != torch.strided:
+            raise TypeError(
+                f"{name} is a sparse torch tensor ({X.layout}); pass a dense tensor or a "
+                "scipy.sparse CSR matrix."
+            )
+        X = X.detach()
+        if X.is_complex():
+            raise ValueError(f"{name} must be real-valued; got a {X.dtype} tensor.")
+        if X.dtype not in (torch.float32, torch.float64):
+            X = X.to(torch.float64)
+        if X.ndim != 2:
+            raise ValueError(
+                f"{name} must be 2-dimensional (n_samples, n_features); got shape "
+                f"{tuple(X.shape)}."
+            )
+        from ..utils._chunks import chunk_rows
+
+        step = chunk_rows(X.shape[0], X.shape[1])
+        for block in X.split(max(step, 1)):
+            if not bool(torch.isfinite(block).all()):
+                raise ValueError(f"{name} contains NaN or infinity.")
+        return X
+
+    def to_numpy(self, a):
+        if self.owns(a):
+            return a.detach().cpu().numpy()
+        return np.asarray(a)
 
     def __init__(self, device=None, precision="mixed", memory_limit=None):
         torch = _import_torch()

@@ -35,7 +35,7 @@ class LinearRegression(InfluenceMixin, _sk.LinearRegression):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> inf = LinearRegression().fit(X, y).influence()
     >>> inf.summary_frame().shape
-    (442, 20)
+    (442, 21)
     """
 
     fit = _make_fit(_sk.LinearRegression)

@@ -2,6 +2,9 @@
 
 from sklearn.exceptions import NotFittedError
 
+from .._frontdoor import influence
+from ..sketch import influence_sketch
+
 
 class InfluenceMixin:
     """Mixin adding :meth:`influence` to a scikit-learn linear model.
@@ -31,6 +34,13 @@ class InfluenceMixin:
 
     def _remember(self, X, y, sample_weight):
         self._influence_data = (X, y, sample_weight)
+        # LinearRegression/Ridge(copy_X=False) centre a dense X in place during fit:
+        # the reference kept above then no longer holds the data that were fitted
+        self._influence_data_modified = (
+            getattr(self, "copy_X", True) is False
+            and getattr(self, "fit_intercept", False)
+            and not hasattr(X, "tocsr")
+        )
         return self
 
     def _data(self, X, y, sample_weight, caller):
@@ -41,6 +51,13 @@ class InfluenceMixin:
                 raise NotFittedError(
                     f"This {type(self).__name__} has no training data to analyse: "
                     f"call fit first, or pass X and y to {caller}()."
+                )
+            if getattr(self, "_influence_data_modified", False):
+                raise ValueError(
+                    f"{type(self).__name__}(copy_X=False) centred X in place during fit, "
+                    "so the training data kept for influence() are no longer the data "
+                    f"that were fitted. Refit with copy_X=True, or pass the original "
+                    f"data: {caller}(X, y)."
                 )
             return data
         if X is None or y is None:
@@ -63,14 +80,13 @@ class InfluenceMixin:
             With explicit X, y: their weights. Ignored when X is None (the
             weights given to ``fit`` are used).
         **kwargs
-            Passed to :func:`skinfluence.influence` (``backend``, ``damping``).
+            Passed to :func:`skinfluence.influence` (``backend``, ``damping``,
+            ``solver``, ``fit_check``, ...).
 
         Returns
         -------
         skinfluence.Influence
         """
-        from .._api import influence
-
         X, y, sample_weight = self._data(X, y, sample_weight, "influence")
         return influence(self, X, y, sample_weight=sample_weight, **kwargs)
 
@@ -109,8 +125,6 @@ class InfluenceMixin:
         >>> est.influence_sketch(k=5, projection="gaussian", random_state=0).score.shape
         (200,)
         """
-        from ..sketch import influence_sketch
-
         X, y, sample_weight = self._data(X, y, sample_weight, "influence_sketch")
         return influence_sketch(
             self, X, y, sample_weight=sample_weight, k=k, projection=projection,

@@ -9,17 +9,16 @@ scikit-learn's ``BaseEstimator`` and implement the duck-typed contract that
 
 import numbers
 import warnings
+from abc import ABCMeta, abstractmethod
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.multiclass import type_of_target
 
-from .._api import influence
+from .._frontdoor import influence, resolve, validate_data
 from ..adapters import get_adapter
-from ..utils._validation import check_design, check_target
 
 
 class NoValidationDataWarning(UserWarning):
@@ -60,13 +59,20 @@ def _check_fraction(fraction, name="fraction"):
 
 
 def _is_classification(estimator, y):
+    """Decided by the estimator (scikit-learn's ``is_classifier``), never by the
+    values of y: a whole-number float target is a regression target. Without an
+    estimator, the default one is chosen from y's dtype (see ``_default_estimator``)."""
     if estimator is not None:
         return is_classifier(estimator)
-    return type_of_target(y) in ("binary", "multiclass")
+    return np.asarray(y).dtype.kind not in "fc"
 
 
 def _default_estimator(estimator, y):
-    """The estimator to fit (a clone), refusing unsupported ones before any fit."""
+    """The estimator to fit (a clone), refusing unsupported ones before any fit.
+
+    ``estimator=None``: ``LogisticRegression`` for labels (integer, boolean,
+    string or categorical dtype), ``LinearRegression`` for a float target.
+    """
     if estimator is None:
         estimator = LogisticRegression() if _is_classification(None, y) else LinearRegression()
     est = clone(estimator)
@@ -75,6 +81,16 @@ def _default_estimator(estimator, y):
         final = final.steps[-1][1]
     get_adapter(final)  # UnsupportedEstimatorError (a TypeError) naming what works
     return est
+
+
+def _fitted_influence(est, X, y):
+    """Influence of a selector's own fit: polished to the optimum when the Hessian
+    is small (the selector chose the fit, so a loose solver tolerance is its own
+    business, not the user's), else checked with warnings only."""
+    final = resolve(est).final
+    n_params = (np.size(getattr(final, "coef_", 0)) + np.size(getattr(final, "intercept_", 0)))
+    check = "polish" if n_params <= 4000 else "warn"
+    return influence(est, X, y, fit_check=check)
 
 
 def _capped_probabilities(a, target):
@@ -101,12 +117,13 @@ def _poisson_draw(pi, rng):
     return np.flatnonzero(rng.random_sample(pi.shape[0]) < pi)
 
 
-class BaseSelector(BaseEstimator):
-    """Common validation and bookkeeping of the influence-based selectors.
+class BaseSelector(BaseEstimator, metaclass=ABCMeta):
+    """Common validation and bookkeeping of the influence-based selectors (abstract).
 
-    Subclasses implement ``_select(X, y, X_val, y_val, rng)`` returning the
-    selected positions (and optionally weights and a new target) and set
-    ``_uses_validation = True`` if they score rows against a validation loss.
+    The base class validates; a subclass only selects: it implements
+    ``_select(X, y, X_val, y_val, rng)`` returning the selected positions (and
+    optionally weights and a new target) and sets ``_uses_validation = True``
+    if it scores rows against a validation loss.
 
     Examples
     --------
@@ -121,6 +138,11 @@ class BaseSelector(BaseEstimator):
     """
 
     _uses_validation = False
+
+    @abstractmethod
+    def _select(self, X, y, X_val, y_val, rng):
+        """Return ``(positions,)``, ``(positions, weights)`` or
+        ``(positions, weights, new_y)`` for the validated candidate rows."""
 
     def fit_resample(self, X, y, X_val=None, y_val=None):
         """Select training rows; return the selected ``X`` and ``y``.
@@ -142,8 +164,7 @@ class BaseSelector(BaseEstimator):
         X_resampled : same type as X, shape (n_selected, n_features)
         y_resampled : ndarray of shape (n_selected,)
         """
-        Xc = check_design(X)
-        yc = check_target(y, Xc.shape[0])
+        Xc, yc = validate_data(X, y)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         rng = check_random_state(getattr(self, "random_state", None))
@@ -152,8 +173,8 @@ class BaseSelector(BaseEstimator):
             if X_val is None:
                 candidates, X_val, y_val = self._hold_out(Xc, yc, rng)
             else:
-                X_val = check_design(X_val, n_features=Xc.shape[1], name="X_val")
-                y_val = check_target(y_val, X_val.shape[0], name="y_val")
+                X_val, y_val = validate_data(X_val, y_val, X_name="X_val", y_name="y_val",
+                                             n_features=Xc.shape[1])
                 self._check_validation_labels(yc, y_val)
         elif X_val is not None:
             warnings.warn(
@@ -178,7 +199,10 @@ class BaseSelector(BaseEstimator):
         if weight is not None:
             self.sample_weight_ = np.asarray(weight, dtype=np.float64)
         y_out = ys[idx] if y_new is None else y_new
-        return _safe_indexing(X, self.sample_indices_), y_out
+        # rows of the caller's own container (a DataFrame keeps its index); other
+        # array-likes come back as the validated array
+        indexable = hasattr(X, "iloc") or hasattr(X, "tocsr") or isinstance(X, np.ndarray)
+        return _safe_indexing(X if indexable else Xc, self.sample_indices_), y_out
 
     # -- validation data -----------------------------------------------------------
     def _hold_out(self, X, y, rng):
@@ -221,7 +245,7 @@ class BaseSelector(BaseEstimator):
         """Fit a clone of the estimator on (X, y); return (fitted, Influence)."""
         est = _default_estimator(getattr(self, "estimator", None), y)
         est.fit(X, y)
-        return est, influence(est, X, y)
+        return est, _fitted_influence(est, X, y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

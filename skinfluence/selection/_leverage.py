@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
-from .._api import influence
+from .._frontdoor import influence
 from ._base import BaseSelector, _resolve_size
 
 
@@ -35,7 +35,8 @@ def design_leverage(X, fit_intercept=True):
     ls.coef_ = np.zeros(X.shape[1])
     ls.intercept_ = 0.0
     ls.n_features_in_ = X.shape[1]
-    return influence(ls, X, np.zeros(X.shape[0])).leverage
+    # the design's own hat matrix: no fit to check (y = 0 is a perfect "fit")
+    return influence(ls, X, np.zeros(X.shape[0]), fit_check="off").leverage
 
 
 class LeverageSampler(BaseSelector):

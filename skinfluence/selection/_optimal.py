@@ -3,8 +3,15 @@
 import numpy as np
 from sklearn.utils import _safe_indexing
 
-from .._api import influence
-from ._base import BaseSelector, _capped_probabilities, _default_estimator, _poisson_draw, _resolve_size
+from .._frontdoor import influence
+from ._base import (
+    BaseSelector,
+    _capped_probabilities,
+    _default_estimator,
+    _fitted_influence,
+    _poisson_draw,
+    _resolve_size,
+)
 from ._scores import influence_norms
 
 
@@ -90,8 +97,10 @@ class OptimalSubsampler(BaseSelector):
         if np.unique(yp).size < 2 and np.unique(y).size >= 2:
             raise ValueError("The pilot sample has a single target value; increase n_pilot.")
         est.fit(Xp, yp)
-        pilot_inf = influence(est, Xp, yp)
-        full_inf = influence(est, X, y)  # the pilot parameters on every row (lazy)
+        pilot_inf = _fitted_influence(est, Xp, yp)
+        # the pilot's parameters on every row (lazy): a pilot is, by design, not the
+        # optimum of the whole table (Ting & Brochu), so it is not checked as one
+        full_inf = influence(est, X, y, fit_check="off")
         metric = None
         if self.criterion == "prediction":
             pobj = pilot_inf.objective

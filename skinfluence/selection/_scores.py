@@ -17,7 +17,9 @@ def validation_loss_change(inf, X_val, y_val):
     Positive: removing the row raises the validation loss (the row helps);
     negative: the row is harmful.
     """
-    return np.asarray(inf.loss_change(X_val, y_val, reduce="mean")).ravel()
+    return np.asarray(
+        inf._loss_change(X_val, y_val, reduce="mean", names=("X_val", "y_val"))
+    ).ravel()
 
 
 def influence_norms(pilot_inf, full_inf, metric=None):

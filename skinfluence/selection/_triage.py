@@ -3,8 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._api import influence
-from ._base import _default_estimator
+from ._base import _default_estimator, _fitted_influence
 
 _BY = ("self_influence", "loss", "random")
 
@@ -53,7 +52,7 @@ def mislabel_ranking(X, y, estimator=None, *, by="self_influence", random_state=
     if by == "random":
         return check_random_state(random_state).permutation(n)
     est = _default_estimator(estimator, np.asarray(y)).fit(X, y)
-    inf = influence(est, X, y)
+    inf = _fitted_influence(est, X, y)
     if by == "loss":
         score = inf.objective.per_sample_loss(backend=inf.engine.backend)
     else:

@@ -20,7 +20,8 @@ Examples
 """
 
 from ._influence_sketch import InfluenceSketch, influence_sketch, sketch_objective
-from ._leverage import leverage, randomized_leverage, use_sketched_leverage
+from .._randomized import randomized_leverage, use_sketched_leverage
+from ._leverage import leverage
 from ._projections import PROJECTIONS, make_projection
 
 __all__ = [

@@ -36,20 +36,17 @@ import time
 
 import numpy as np
 
-from ..utils._chunks import top_indices
 import scipy.sparse as sp
 
 from .._engine import CholeskyFactor
+from .._frontdoor import build_objective, subspace_newton_solver
+from .._randomized import fisher_weights, require_single_output
+from .._result import cooks_distance_formula, dispersion_formula
 from ..backends import get_backend
 from ..exceptions import SingularHessianError
-from ._common import (
-    build_objective,
-    check_positive_int,
-    fisher_weights,
-    iter_row_chunks,
-    require_single_output,
-)
-from ._projections import make_projection
+from ..utils._chunks import iter_row_chunks, top_indices
+from ..utils._validation import _is_dataframe, check_damping, check_positive_int
+from ._projections import _Projection, make_projection
 
 DEFAULT_K = 256
 _KEEP_BYTES = 2**30  # Z0 up to 1 GiB is kept between the passes, else recomputed
@@ -142,7 +139,7 @@ class InfluenceSketch:
 
         return pd.DataFrame(
             {"score": self.score, "cooks_d": self.cooks_distance,
-             "hat": self.leverage, "resid": self.residuals},
+             "hat_diag": self.leverage, "resid": self.residuals},
             index=self.index,
         )
 
@@ -252,10 +249,16 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
     )
     if not isinstance(projection, str):
         raise ValueError(f"projection must be a string; got {projection!r}.")
+    damping = check_damping(damping)
     be = get_backend(backend)
     proj = make_projection(projection, n_columns, k, objective.fit_intercept, random_state)
+    if k == n_columns:
+        # a full-rank Omega spans everything: the sketch is the exact diagnostics.
+        # The identity makes that hold for every projection (a k = p' CountSketch
+        # or SRHT can be rank deficient by chance).
+        proj = _Projection(sp.identity(n_columns, format="csr"), objective.fit_intercept)
     w, g = fisher_weights(objective, backend=be)
-    C, t, q, timings = _sketched_C(objective, proj, w, be, damping=float(damping))
+    C, t, q, timings = _sketched_C(objective, proj, w, be, damping=damping)
     h = w * C
     one_minus_h = np.clip(1.0 - h, np.finfo(float).tiny, None)
     pos = w > 0
@@ -266,19 +269,18 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
         p = float(h.sum())
     else:
         p = float(objective.n_params)
-    loss = objective.loss
-    if loss.fixed_dispersion or not loss.has_variance:
-        phi = 1.0
-    else:
+    if objective.loss.has_variance:
         n_obs = int(np.count_nonzero(objective.sample_weight > 0))
-        phi = float(np.sum(r**2) / (n_obs - p))
+        phi = dispersion_formula(objective, r**2, n_obs - p)
+    else:
+        phi = 1.0
     if t is None:
-        norm = g**2 * C / one_minus_h**2
+        cooks = cooks_distance_formula(r**2, h, p, phi)
     else:  # the engine's loo_param_norm on the restricted problem
         share = objective.share
         v = (g + share * w * t) / one_minus_h
         norm = v**2 * C + 2 * share * v * t + share**2 * q
-    cooks = norm / (p * phi)
+        cooks = norm / (p * phi)
     return InfluenceSketch(
         score=score, cooks_distance=cooks, leverage=h, residuals=r, k=k,
         projection=projection, n_params=p, dispersion=phi, timings=timings, index=index,
@@ -286,7 +288,8 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
 
 
 def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection="sparse",
-                     random_state=None, damping=0.0, backend=None, **adapter_options):
+                     random_state=None, damping=0.0, backend=None, fit_check="auto",
+                     **adapter_options):
     """Influence sketching (Wojnowicz et al. 2016): influential rows of huge fits.
 
     Projects the IRLS-weighted design onto ``k`` random directions, inverts the
@@ -315,8 +318,13 @@ def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection=
     damping : float, default=0.0
         Added to the k x k matrix's diagonal before factoring.
     backend : str, default=None
+    fit_check : {"auto", "warn", "raise", "off"}, default="auto"
+        As for :func:`skinfluence.influence` (no ``"polish"``: the Hessian is
+        never formed). The check takes one Newton step restricted to a small
+        Gaussian sketch of the parameter space (a lower bound of the distance
+        to the optimum) plus the degenerate-fit checks.
     **adapter_options
-        Passed to the estimator's adapter.
+        Options the estimator's adapter declares (e.g. ``temperature``).
 
     Returns
     -------
@@ -343,10 +351,14 @@ def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection=
     >>> sk.score.shape, sk.k
     ((500,), 32)
     """
-    from ..utils._validation import _is_dataframe
-
+    if fit_check == "polish":
+        raise ValueError("fit_check='polish' needs the Hessian; influence_sketch never forms it.")
     index = X.index if _is_dataframe(X) else None
-    objective = build_objective(estimator, X, y, sample_weight, **adapter_options)
+    objective, prep = build_objective(
+        estimator, X, y, sample_weight, backend=backend, fit_check=fit_check,
+        what="influence_sketch", solve=subspace_newton_solver(backend),
+        **adapter_options,
+    )
     return sketch_objective(
         objective, k=k, projection=projection, random_state=random_state,
         damping=damping, backend=backend, index=index,
