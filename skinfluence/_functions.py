@@ -172,9 +172,7 @@ class InfluenceFunctionsMixin:
         obj = self.objective
         n, P = obj.n_samples, obj.n_params
         if self.solver.name == "direct":
-            Hinv = self.engine.factor("observed").inverse()
-            blocks = [Hinv[k * obj.p_:(k + 1) * obj.p_] for k in range(obj.n_outputs)]
-            out = self._backend.row_combination(obj.X, coef, blocks, obj.fit_intercept)
+            out = self.engine.row_solve(coef, "observed")
             if share is not None:
                 out += np.outer(share, self.ihvp(obj.penalty_gradient()))
             return out
@@ -429,7 +427,7 @@ class InfluenceFunctionsMixin:
     def _group_newton_solve(self, idx, r):
         obj, eng = self.objective, self.engine
         share = self._share
-        if self.solver.name == "direct":
+        if self.solver.name == "direct" and eng.strategy == "primal":
             sub = copy.copy(obj)
             sub.X, sub.y = obj.X[idx], obj.y[idx]
             sub.sample_weight = obj.sample_weight[idx]

@@ -35,7 +35,11 @@ SOLVER_OPTIONS = {
     "cg": ("tol", "max_iter", "preconditioner"),
     "lissa": ("scale", "depth", "n_samples", "batch_size", "random_state"),
 }
-ALL_SOLVER_OPTIONS = frozenset(o for opts in SOLVER_OPTIONS.values() for o in opts)
+#: options of every solver: ``strategy`` picks how the engine represents H^-1
+#: (:mod:`skinfluence._strategy`); ``make_solver`` hands it to the engine
+ALL_SOLVER_OPTIONS = frozenset(
+    [o for opts in SOLVER_OPTIONS.values() for o in opts] + ["strategy"]
+)
 SOLVERS = ("auto", "direct", "cg", "lissa")
 
 #: "auto" uses the direct solver up to this many parameters (dense H of 128 MiB)
@@ -453,13 +457,16 @@ def make_solver(engine, solver="auto", **options):
     ----------
     engine : InfluenceEngine
     solver : {"auto", "direct", "cg", "lissa"}, default="auto"
-        ``"auto"``: direct up to 4,000 parameters with dense X, conjugate
-        gradients otherwise (sparse X with more than 4,000 parameters, or any
-        larger problem).
+        ``"auto"``: direct when the engine's strategy is ``"dual"`` (exact
+        n x n kernel form of a wide design) or when there are at most 4,000
+        parameters, conjugate gradients otherwise.
     **options
         Solver options (``tol``, ``max_iter``, ``preconditioner`` for CG;
         ``scale``, ``depth``, ``n_samples``, ``batch_size``, ``random_state``
-        for LiSSA). Options of another solver are refused.
+        for LiSSA). Options of another solver are refused. ``strategy``
+        (``"auto"``, ``"primal"``, ``"dual"``, ``"iterative"``) is passed to
+        ``engine.set_strategy`` (how H^-1 is represented; see
+        :mod:`skinfluence._strategy`).
 
     Returns
     -------
@@ -477,8 +484,16 @@ def make_solver(engine, solver="auto", **options):
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     obj = engine.objective
+    if "strategy" in options:
+        engine.set_strategy(options.pop("strategy"))
     if solver == "auto":
-        solver = "direct" if obj.n_params <= AUTO_DIRECT_MAX_PARAMS else "cg"
+        strategy = getattr(engine, "strategy", "primal")
+        if strategy == "dual":
+            solver = "direct"
+        elif strategy == "iterative":
+            solver = "cg"
+        else:
+            solver = "direct" if obj.n_params <= AUTO_DIRECT_MAX_PARAMS else "cg"
     allowed = SOLVER_OPTIONS.get(solver, ())
     unknown = sorted(set(options) - set(allowed))
     if unknown:
