@@ -178,12 +178,39 @@ class InfluenceFunctionsMixin:
             return out
         out = np.empty((n, P))
         pg = obj.penalty_gradient()
+        Hinv = self._iterative_inverse()
         for start, stop, Xc in _row_chunks(obj.X, 4 * P):
             V = self._gradient_vectors(Xc, coef[start:stop])
             if share is not None:
                 V += pg[:, None] * share[None, start:stop]
-            out[start:stop] = self.ihvp(V).T
+            out[start:stop] = (self.ihvp(V) if Hinv is None else Hinv @ V).T
         return out
+
+    def _iterative_inverse(self):
+        """H^-1 from the iterative solver applied once to the P basis vectors, or None.
+
+        Per-row quantities (``up_params``, ``param_change``, ``self_influence``)
+        need H^-1 on the span of the n row gradients. Solving for them chunk by
+        chunk costs n right-hand sides (a pass over X per iteration for each
+        chunk: quadratic in n); when P <= n K the P basis vectors span the same
+        space, so one solve with P right-hand sides serves every row and the
+        cost is linear in n. Used while the P x P result fits the dense budget
+        (:func:`skinfluence._strategy.dense_budget_bytes`).
+        """
+        if self.solver.name == "direct":
+            return None
+        if "_hinv_iterative" not in self.__dict__:
+            from ._strategy import dense_budget_bytes
+
+            obj = self.objective
+            P = obj.n_params
+            fits = 3 * 8 * P * P <= dense_budget_bytes()
+            Hinv = None
+            if fits and P <= obj.n_samples * obj.n_outputs:
+                Hinv = self.ihvp(np.eye(P))
+                Hinv = 0.5 * (Hinv + Hinv.T)
+            self.__dict__["_hinv_iterative"] = Hinv
+        return self.__dict__["_hinv_iterative"]
 
     def _require_direct(self, what):
         if self.solver.name != "direct":
@@ -264,9 +291,10 @@ class InfluenceFunctionsMixin:
             return np.einsum("ik,ikl,il->i", g, C, g)
         obj = self.objective
         out = np.empty(obj.n_samples)
+        Hinv = self._iterative_inverse()
         for start, stop, Xc in _row_chunks(obj.X, 4 * obj.n_params):
             V = self._gradient_vectors(Xc, g[start:stop])
-            out[start:stop] = np.einsum("ij,ij->j", V, self.ihvp(V))
+            out[start:stop] = np.einsum("ij,ij->j", V, self.ihvp(V) if Hinv is None else Hinv @ V)
         return out
 
     # -- test losses -------------------------------------------------------------------

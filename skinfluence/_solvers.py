@@ -85,7 +85,8 @@ class HessianOperator:
         self.pen = pen
         self.null = objective.null_space()
         self.shape = (objective.n_params, objective.n_params)
-        self.n_products = 0
+        self.n_products = 0  # passes over X (each serves all columns of V)
+        self.n_vectors = 0  # Hessian-vector products counted column by column
 
     @property
     def n_samples(self):
@@ -121,6 +122,7 @@ class HessianOperator:
         """(H + damping I + N N') V for V of shape (P,) or (P, m)."""
         V, squeeze = _as_2d(V)
         self.n_products += 1
+        self.n_vectors += V.shape[1]
         out = self._data_term(V) + self._extra(V, self.pen)
         return out[:, 0] if squeeze else out
 
@@ -128,6 +130,7 @@ class HessianOperator:
         """Unbiased estimate of ``matvec(V)`` from the rows ``rows`` (LiSSA)."""
         V, _ = _as_2d(V)
         self.n_products += 1
+        self.n_vectors += V.shape[1]
         w = self.n_samples / len(rows)
         return self._data_term(V, rows=rows, weight=w) + self._extra(V, self.pen)
 
