@@ -187,7 +187,7 @@ class DualFactor:
         self.c = np.array([1.0 / lam[k, 0] if (fi and lam[k, 0] > 0 and mask[k * q]) else 0.0
                            for k in range(K)])
         self.G0 = kernel_matrix(obj.X, lam[0, int(fi):])
-        self.Q = self._q_matrix()
+        self._factor_core()
         # unpenalized block: A_a (n, K, u), F, E
         u = self.a.size
         Au = np.zeros((n, K, u))
@@ -214,36 +214,62 @@ class DualFactor:
                 )
 
     # -- the N x N core ------------------------------------------------------------
-    def _q_matrix(self):
+    def _ws_kern(self):
+        """Ws Kern (N x N): entry ((i, k), (j, l)) = R_i[k, l] G_l(i, j)."""
         n, K = self.n, self.K
-        N = n * K
         R, G0, c = self.R, self.G0, self.c
         if K == 1:
-            r = R[:, 0, 0]
-            M = (G0 + c[0]) * r[:, None] * r[None, :]
-        else:
-            M = np.zeros((n, K, n, K))
-            for cc in range(K):
-                Rc = R[:, :, cc]  # (n, K): R_i[k, cc] (= R_i[cc, k])
-                M += G0[:, None, :, None] * Rc[:, :, None, None] * Rc[None, None, :, :]
-                if c[cc]:
-                    M += c[cc] * Rc[:, :, None, None] * Rc[None, None, :, :]
-            M = M.reshape(N, N)
-        M[np.diag_indices(N)] += 1.0
-        # I + Ws Kern Ws has eigenvalues >= 1: Cholesky and its inverse are well conditioned
-        L = scipy.linalg.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
-        Minv, info = scipy.linalg.lapack.dpotri(L, lower=1, overwrite_c=1)
-        if info != 0:  # pragma: no cover - I + PSD is always positive definite
-            raise SingularHessianError("The kernel matrix I + W^1/2 K W^1/2 is not positive definite.")
-        Minv = np.tril(Minv) + np.tril(Minv, -1).T
+            out = self.G0 + c[0] if c[0] else self.G0.copy()
+            out *= R[:, 0, 0, None]
+            return out
+        out = R[:, :, None, :] * G0[:, None, :, None]
+        if np.any(c):
+            out += R[:, :, None, :] * c[None, None, None, :]
+        return out.reshape(n * K, n * K)
+
+    def _factor_core(self):
+        """L L' = I + Ws Kern Ws (eigenvalues >= 1: always well conditioned).
+
+        Also keeps V = L^-1 Ws Kern, from which P0 = Kern - V' V and
+        Q Kern = Ws L^-T V follow without an N x N inverse.
+        """
+        n, K = self.n, self.K
+        N = n * K
+        WK = self._ws_kern()
         if K == 1:
-            r = R[:, 0, 0]
-            Minv *= r[:, None]
-            Minv *= r[None, :]
-            return Minv
-        Q = np.einsum("ika,iajl->ikjl", R, Minv.reshape(n, K, n, K))
-        Q = np.einsum("ikjb,jbl->ikjl", Q, R)
-        return Q.reshape(N, N)
+            M = WK * self.R[:, 0, 0][None, :]
+        else:
+            M = np.einsum("ikjc,jcl->ikjl", WK.reshape(n, K, n, K), self.R).reshape(N, N)
+        M[np.diag_indices(N)] += 1.0
+        self.L = scipy.linalg.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
+        self.V = scipy.linalg.solve_triangular(self.L, WK, lower=True, overwrite_b=True,
+                                               check_finite=False)
+
+    def _qmul(self, Z):
+        """Q Z = Ws (I + M)^-1 Ws Z for Z of shape (n, K, m)."""
+        n, K, m = Z.shape
+        Y = _bmul(self.R, Z).reshape(n * K, m)
+        Y = scipy.linalg.cho_solve((self.L, True), Y, check_finite=False)
+        return _bmul(self.R, Y.reshape(n, K, m))
+
+    def _q_matrix(self):
+        """Q (N x N), explicitly (for diag(H^-1)); cached."""
+        if getattr(self, "_Q", None) is None:
+            n, K = self.n, self.K
+            N = n * K
+            Minv, info = scipy.linalg.lapack.dpotri(self.L, lower=1)
+            if info != 0:  # pragma: no cover - I + PSD is always positive definite
+                raise SingularHessianError("I + W^1/2 K W^1/2 is not positive definite.")
+            Minv = np.tril(Minv) + np.tril(Minv, -1).T
+            if K == 1:
+                r = self.R[:, 0, 0]
+                Minv *= r[:, None]
+                Minv *= r[None, :]
+                self._Q = Minv
+            else:
+                Q = np.einsum("ika,iajl->ikjl", self.R, Minv.reshape(n, K, n, K))
+                self._Q = np.einsum("ikjb,jbl->ikjl", Q, self.R).reshape(N, N)
+        return self._Q
 
     def _kern(self, Z):
         """Kern Z for Z of shape (n, K, m)."""
@@ -251,10 +277,6 @@ class DualFactor:
         if np.any(self.c):
             out = out + self.c[None, :, None] * Z.sum(axis=0)[None]
         return out
-
-    def _qmul(self, Z):
-        n, K, m = Z.shape
-        return (self.Q @ Z.reshape(n * K, m)).reshape(n, K, m)
 
     def _p0(self, Z):
         """P0 Z = Kern Z - Kern Q Kern Z."""
@@ -314,19 +336,11 @@ class DualFactor:
     def row_quadratic(self):
         """C_i = Xt_i H^-1 Xt_i' (n, K, K): diagonal blocks of P0 + F E^-1 F'."""
         n, K = self.n, self.K
-        Q4 = self.Q.reshape(n, K, n, K)
-        C = np.empty((n, K, K))
-        diagG = np.diag(self.G0)
+        V = self.V.reshape(-1, n, K)
+        C = -np.einsum("rik,ril->ikl", V, V)
+        dg = np.diag(self.G0)
         for k in range(K):
-            Gk = self.G0 + self.c[k] if self.c[k] else self.G0
-            for ell in range(k, K):
-                Gl = self.G0 + self.c[ell] if self.c[ell] else self.G0
-                KQ = Gk @ np.ascontiguousarray(Q4[:, k, :, ell])
-                d = -np.einsum("ij,ij->i", KQ, Gl)
-                if k == ell:
-                    d += diagG + self.c[k]
-                C[:, k, ell] = d
-                C[:, ell, k] = d
+            C[:, k, k] += dg + self.c[k]
         if self.a.size:
             F = self.F
             EF = self._e_solve(F.reshape(n * K, -1).T).T.reshape(n, K, -1)
@@ -334,16 +348,12 @@ class DualFactor:
         return C
 
     def _t_matrix(self):
-        """T = I - Q Kern (N x N): S A_b' = Lambda^-1 A_b' T."""
+        """T = I - Q Kern = I - Ws L^-T V (N x N): S A_b' = Lambda^-1 A_b' T."""
         n, K = self.n, self.K
         N = n * K
-        Q3 = self.Q.reshape(N, n, K)
-        QK = np.empty((N, n, K))
-        for k in range(K):
-            QK[:, :, k] = Q3[:, :, k] @ self.G0
-            if self.c[k]:
-                QK[:, :, k] += self.c[k] * Q3[:, :, k].sum(axis=1, keepdims=True)
-        T = -QK.reshape(N, N)
+        Y = scipy.linalg.solve_triangular(self.L, self.V, lower=True, trans="T",
+                                          check_finite=False)
+        T = -_bmul(self.R, Y.reshape(n, K, N)).reshape(N, N)
         T[np.diag_indices(N)] += 1.0
         return T
 
@@ -383,7 +393,7 @@ class DualFactor:
         obj = self.objective
         n, K, q = self.n, self.K, self.q
         fi = int(obj.fit_intercept)
-        Q4 = self.Q.reshape(n, K, n, K)
+        Q4 = self._q_matrix().reshape(n, K, n, K)
         quad = np.zeros((K, q))
         X = obj.X
         Xc_all = X.tocsc() if sp.issparse(X) else X
