@@ -130,9 +130,73 @@ def part_a(primal_vocab):
           f"(ratio {tp / td:.1f}x); max relative difference {rel:.1e}")
 
 
-def part_b():
-    print("== Part B: sparse 100,000 x 50,000, 30 nnz/row: the memory guard ==")
-    from benchmarks_common import sparse_problem  # noqa: F401  (see below)
+def sparse_problem(n, p, nnz_row, seed=0):
+    """Binary CSR features, Zipf-like column popularity (as bench_sketch.py)."""
+    rng = np.random.default_rng(seed)
+    nnz = n * nnz_row
+    prob = np.arange(1, p + 1, dtype=np.float64) ** -0.8
+    prob /= prob.sum()
+    cols = np.minimum(np.searchsorted(np.cumsum(prob), rng.random(nnz)), p - 1)
+    indptr = np.arange(0, nnz + 1, nnz_row, dtype=np.int64)
+    X = sp.csr_matrix((np.ones(nnz), cols.astype(np.int32), indptr), shape=(n, p))
+    X.sum_duplicates()
+    eta = X @ (rng.standard_normal(p) * 0.5)
+    eta = (eta - eta.mean()) / (eta.std() + 1e-12) * 2.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return X, y
+
+
+def part_b(n=100_000, p=50_000, k=256):
+    print(f"== Part B: sparse CSR {n:,} x {p:,}, 30 nnz/row, L2 logistic: the memory guard ==")
+    X, y = sparse_problem(n, p, 30)
+    print(f"X: nnz={X.nnz:,} (density {X.nnz / n / p:.2e})")
+    t_fit, est = timed(lambda: LogisticRegression(C=1.0, max_iter=300, tol=1e-6).fit(X, y))
+    print(f"fit (lbfgs): {t_fit:.1f} s")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        t_inf, inf = timed(lambda: skinfluence.influence(est, X, y, fit_check="warn")
+                           if "fit_check" in skinfluence.influence.__code__.co_varnames
+                           else skinfluence.influence(est, X, y))
+        strategy = inf.engine.strategy
+    msgs = [str(w.message)[:160] for w in rec if "strategy" in str(w.message)]
+    print(f"strategy: {strategy}; warning: {msgs[0] if msgs else None}...")
+    try:
+        inf.leverage
+        print("leverage: computed?!")
+    except MemoryError as exc:
+        print(f"leverage -> {type(exc).__name__}: {str(exc)[:120]}...")
+    # exact leverage of 40 rows by CG (40 right-hand sides), the accuracy reference
+    from skinfluence.sketch import sketch_objective
+    rows = np.random.default_rng(0).choice(n, 40, replace=False)
+    obj = inf.objective
+    w = inf.engine.B("fisher")[:, 0, 0]
+    V = inf._gradient_vectors(X[rows], np.ones((40, 1)))
+    t_ref, U = timed(lambda: inf.ihvp(V))
+    h_ref = w[rows] * np.einsum("ij,ij->j", V, U)
+    print(f"reference: exact leverage of 40 random rows by CG in {t_ref:.1f} s")
+    for kw in ({}, {"subspace": "hat"}):
+        t_sk, sk = timed(lambda: sketch_objective(obj, k=k, projection="sparse",
+                                                  random_state=0, **kw))
+        ratio = sk.leverage[rows] / h_ref
+        print(f"influence sketch k={k} {kw or ''}: {t_sk:.1f} s; sketched/exact leverage on the "
+              f"40 rows: median {np.median(ratio):.3f}, min {ratio.min():.3f}, max {ratio.max():.3f}; "
+              f"peak RSS {peak_rss_gb():.2f} GiB")
+
+
+def part_c(p=50):
+    print(f"== Part C: CG self_influence, dense logistic, p = {p}: scaling in n ==")
+    for n in (5_000, 10_000, 20_000):
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(n, p))
+        y = (X[:, 0] + rng.normal(size=n) > 0).astype(int)
+        est = LogisticRegression(max_iter=1000).fit(X, y)
+        cg = skinfluence.influence(est, X, y, solver="cg")
+        t_cg, s_cg = timed(lambda: cg.self_influence)
+        direct = skinfluence.influence(est, X, y, solver="direct")
+        t_d, s_d = timed(lambda: direct.self_influence)
+        err = np.max(np.abs(s_cg - s_d)) / np.max(s_d)
+        print(f"n={n:6d}: CG {t_cg:.2f} s ({cg.solver.operator.n_vectors} Hessian-vector "
+              f"products), direct {t_d:.2f} s, ratio {t_cg / t_d:.1f}x, max rel diff {err:.1e}")
 
 
 def main():
@@ -143,6 +207,10 @@ def main():
     print(f"load average: {os.getloadavg()}")
     if args.part in (None, "A"):
         part_a(args.primal_vocab)
+    if args.part in (None, "C"):
+        part_c()
+    if args.part in (None, "B"):
+        part_b()
 
 
 if __name__ == "__main__":
