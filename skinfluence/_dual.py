@@ -48,6 +48,8 @@ def dual_obstacle(objective, damping=0.0):
     to the unpenalized intercepts.
     """
     obj = objective
+    if not (sp.issparse(obj.X) or isinstance(obj.X, np.ndarray)):
+        return f"the design is a {type(obj.X).__name__}, not a NumPy array or SciPy matrix"
     K, q, fi = obj.n_outputs, obj.p_, int(obj.fit_intercept)
     lam = obj.pen.reshape(K, q) + damping
     feat = lam[:, fi:]

@@ -26,7 +26,13 @@ import warnings
 import numpy as np
 
 from ._dual import DualFactor, DualNotApplicable
-from ._strategy import StrategyWarning, memory_error, resolve_strategy
+from ._strategy import (
+    StrategyWarning,
+    dense_budget_bytes,
+    memory_error,
+    memory_estimate,
+    resolve_strategy,
+)
 from .backends import get_backend
 from .exceptions import SingularHessianError
 
@@ -205,6 +211,9 @@ class InfluenceEngine:
                 except DualNotApplicable as exc:
                     if self._requested_strategy != "auto":
                         raise
+                    if memory_estimate(self.objective, "primal") > dense_budget_bytes():
+                        raise memory_error(self.objective, f"{exc} The P x P Hessian exceeds "
+                                           "the dense budget") from exc
                     warnings.warn(f"{exc} Using the primal P x P factor instead.",
                                   StrategyWarning, stacklevel=3)
             return CholeskyFactor(

@@ -167,3 +167,15 @@ def test_memory_guard_explicit_strategy_is_honoured():
             assert inf.engine.strategy == "dual"
             assert inf.engine.strategy_reason == "strategy='dual' was requested"
             inf.leverage
+
+
+def test_dual_with_zero_weight_rows():
+    sw = SW.copy()
+    sw[:4] = 0.0  # rows out of the fit still get their (out-of-sample) quantities
+    est = LogisticRegression(C=0.5).fit(X, Y_BIN, sample_weight=sw)
+    dual = skinfluence.influence(est, X, Y_BIN, sample_weight=sw)
+    primal = skinfluence.influence(est, X, Y_BIN, sample_weight=sw, strategy="primal")
+    assert dual.engine.strategy == "dual"
+    for attr in ("leverage", "cooks_distance", "dfbeta", "self_influence"):
+        assert _rel(getattr(dual, attr), getattr(primal, attr)) < RTOL
+    assert _rel(dual.engine.C("fisher"), primal.engine.C("fisher")) < RTOL
