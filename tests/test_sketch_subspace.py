@@ -22,7 +22,7 @@ EST, X, Y = _mild_decay()
 EXACT = skinfluence.influence(EST, X, Y)
 
 
-@pytest.mark.parametrize("kw", [dict(power_iterations=2), dict(subspace="hat")])
+@pytest.mark.parametrize("kw", [{"power_iterations": 2}, {"subspace": "hat"}])
 def test_lower_bound_and_exact_at_full_k(kw):
     est, Xs, ys = _mild_decay(n=300, p=30, seed=1)
     exact = skinfluence.influence(est, Xs, ys)
@@ -39,7 +39,7 @@ def test_hat_subspace_ranks_better_on_a_mildly_decaying_spectrum():
     # in weak directions; the hat subspace does not
     exact = EXACT.cooks_distance
     rho = {}
-    for name, kw in [("random", {}), ("hat", dict(subspace="hat"))]:
+    for name, kw in [("random", {}), ("hat", {"subspace": "hat"})]:
         rs = [spearmanr(influence_sketch(EST, X, Y, k=20, projection="gaussian",
                                          random_state=s, **kw).cooks_distance, exact)[0]
               for s in range(3)]

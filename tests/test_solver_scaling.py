@@ -50,7 +50,7 @@ def test_cg_vector_count_does_not_grow_with_n(name):
 def test_lissa_vector_count_is_independent_of_n():
     counts = []
     for n in (300, 1200):
-        X, y = _data(n, seed=1)
+        X, _ = _data(n, seed=1)
         est = Ridge(alpha=float(n)).fit(X, X[:, 0])
         inf = skinfluence.influence(est, X, X[:, 0], solver="lissa", scale=20.0 * n, depth=50)
         counts.append(_count(inf, lambda i: i.self_influence))
@@ -62,5 +62,6 @@ def test_loss_change_cg_count_depends_on_test_rows_only():
     for n in (400, 1600):
         X, y = _data(n, seed=2)
         inf = skinfluence.influence(LogisticRegression().fit(X, y), X, y, solver="cg")
-        counts.append(_count(inf, lambda i: i.loss_change(X[:3], y[:3])))
+        Xte, yte = X[:3], y[:3]
+        counts.append(_count(inf, lambda i, Xte=Xte, yte=yte: i.loss_change(Xte, yte)))
     assert counts[1] <= counts[0] + 2 * 3

@@ -35,13 +35,12 @@ estimate the exact values (see :func:`randomized_leverage` for that).
 import time
 
 import numpy as np
-
-from ..utils._chunks import top_indices
 import scipy.sparse as sp
 
 from .._engine import CholeskyFactor
 from ..backends import get_backend
 from ..exceptions import SingularHessianError
+from ..utils._chunks import top_indices
 from ._common import (
     build_objective,
     check_positive_int,
