@@ -9,12 +9,20 @@ hand-written dual leverage (the floor: one n x n Cholesky), all in one run.
 
 Part B -- sparse CSR n = 100,000, p = 50,000, 30 non-zeros per row: the memory
 guard (neither the P x P nor the n x n form fits: the engine warns and uses the
-iterative strategy), ``self_influence`` by CG, and the influence sketch's leverage
-with and without power iterations against ... the exact leverage is not computable
-here, so accuracy is stated on Part C.
+iterative strategy; leverage raises a MemoryError naming the options), and the
+influence sketch's leverage (random and hat subspaces) against the exact leverage
+of 40 random rows computed by CG (40 right-hand sides).
 
-Part C -- CG/LiSSA ``self_influence`` scaling in n (p = 50): time and counted
-Hessian-vector products, n = 5,000 / 10,000 / 20,000.
+Run with ``OPENBLAS_NUM_THREADS=1`` on a shared machine: under heavy load, 2-thread
+OpenBLAS GEMMs were measured 20-100x slower than 1-thread ones (spin-waiting
+threads), which swamps every ratio.
+
+Part C -- CG ``self_influence`` scaling in n (p = 50): time and counted
+Hessian-vector products, n = 5,000 / 10,000 / 20,000, against the direct solver.
+
+Part D -- influence sketch accuracy (Spearman against the exact Cook's distance)
+vs k on a design with a mildly decaying spectrum: random subspace (today's),
+power iterations, and the hat-matrix subspace.
 
 Usage::
 
@@ -23,6 +31,7 @@ Usage::
 """
 
 import argparse
+import inspect
 import os
 import resource
 import time
@@ -118,7 +127,7 @@ def part_a(primal_vocab):
     est_s = LogisticRegression(C=1.0, max_iter=2000, tol=1e-8).fit(Xs, ys)
     res = {}
     for strategy in ("dual", "primal"):
-        def run():
+        def run(strategy=strategy):
             i = skinfluence.influence(est_s, Xs, ys, strategy=strategy)
             return i.leverage, i.cooks_distance, i.dfbeta, i.self_influence
         res[strategy] = timed(run)
@@ -154,14 +163,16 @@ def part_b(n=100_000, p=50_000, k=256):
     print(f"fit (lbfgs): {t_fit:.1f} s")
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        t_inf, inf = timed(lambda: skinfluence.influence(est, X, y, fit_check="warn")
-                           if "fit_check" in skinfluence.influence.__code__.co_varnames
-                           else skinfluence.influence(est, X, y))
+        # a loosely converged fit on purpose (300 lbfgs iterations): the lead's
+        # fit check must only warn here
+        extra = {"fit_check": "warn"} if "fit_check" in inspect.signature(
+            skinfluence.influence).parameters else {}
+        inf = skinfluence.influence(est, X, y, **extra)
         strategy = inf.engine.strategy
     msgs = [str(w.message)[:160] for w in rec if "strategy" in str(w.message)]
     print(f"strategy: {strategy}; warning: {msgs[0] if msgs else None}...")
     try:
-        inf.leverage
+        _ = inf.leverage
         print("leverage: computed?!")
     except MemoryError as exc:
         print(f"leverage -> {type(exc).__name__}: {str(exc)[:120]}...")
@@ -171,12 +182,16 @@ def part_b(n=100_000, p=50_000, k=256):
     obj = inf.objective
     w = inf.engine.B("fisher")[:, 0, 0]
     V = inf._gradient_vectors(X[rows], np.ones((40, 1)))
-    t_ref, U = timed(lambda: inf.ihvp(V))
+    from skinfluence._solvers import CGSolver, HessianOperator
+
+    cg = CGSolver(HessianOperator(obj, inf.engine.backend, inf.engine.B("fisher")), tol=1e-6)
+    t_ref, U = timed(lambda: cg.solve(V))
     h_ref = w[rows] * np.einsum("ij,ij->j", V, U)
-    print(f"reference: exact leverage of 40 random rows by CG in {t_ref:.1f} s")
+    print(f"reference: leverage of 40 random rows by CG (Fisher Hessian, relative residual "
+          f"{cg.residual_:.1e}, {cg.n_iter_} iterations) in {t_ref:.1f} s")
     for kw in ({}, {"subspace": "hat"}):
-        t_sk, sk = timed(lambda: sketch_objective(obj, k=k, projection="sparse",
-                                                  random_state=0, **kw))
+        t_sk, sk = timed(lambda kw=kw: sketch_objective(obj, k=k, projection="sparse",
+                                                        random_state=0, **kw))
         ratio = sk.leverage[rows] / h_ref
         print(f"influence sketch k={k} {kw or ''}: {t_sk:.1f} s; sketched/exact leverage on the "
               f"40 rows: median {np.median(ratio):.3f}, min {ratio.min():.3f}, max {ratio.max():.3f}; "
@@ -191,17 +206,41 @@ def part_c(p=50):
         y = (X[:, 0] + rng.normal(size=n) > 0).astype(int)
         est = LogisticRegression(max_iter=1000).fit(X, y)
         cg = skinfluence.influence(est, X, y, solver="cg")
-        t_cg, s_cg = timed(lambda: cg.self_influence)
+        t_cg, s_cg = timed(lambda cg=cg: cg.self_influence)
         direct = skinfluence.influence(est, X, y, solver="direct")
-        t_d, s_d = timed(lambda: direct.self_influence)
+        t_d, s_d = timed(lambda direct=direct: direct.self_influence)
         err = np.max(np.abs(s_cg - s_d)) / np.max(s_d)
         print(f"n={n:6d}: CG {t_cg:.2f} s ({cg.solver.operator.n_vectors} Hessian-vector "
               f"products), direct {t_d:.2f} s, ratio {t_cg / t_d:.1f}x, max rel diff {err:.1e}")
 
 
+def part_d(n=20_000, p=200):
+    print(f"== Part D: sketch accuracy vs k, mildly decaying spectrum (n={n:,}, p={p}) ==")
+    from scipy.stats import spearmanr
+
+    from skinfluence.sketch import influence_sketch
+
+    rng = np.random.default_rng(0)
+    Qr, _ = np.linalg.qr(rng.normal(size=(p, p)))
+    # singular values j^-1/2, heavy-tailed rows (leverage varies across rows)
+    X = (rng.standard_t(3, size=(n, p)) * np.arange(1, p + 1) ** -0.5) @ Qr.T
+    y = (rng.random(n) < 1 / (1 + np.exp(-X @ (0.3 * rng.normal(size=p))))).astype(int)
+    est = LogisticRegression(C=1.0, tol=1e-8, max_iter=1000).fit(X, y)
+    t_ex, exact = timed(lambda: skinfluence.influence(est, X, y).cooks_distance)
+    print(f"exact Cook's distance: {t_ex:.2f} s")
+    print("k     | random: Spearman, s | power_iterations=1 | power_iterations=2 | subspace='hat'")
+    for k in (p // 10, p // 5, 2 * p // 5):
+        cells = []
+        for kw in ({}, {"power_iterations": 1}, {"power_iterations": 2}, {"subspace": "hat"}):
+            t, sk = timed(lambda kw=kw, k=k: influence_sketch(
+                est, X, y, k=k, projection="gaussian", random_state=0, **kw))
+            cells.append(f"{spearmanr(sk.cooks_distance, exact)[0]:.4f}, {t:.2f} s")
+        print(f"{k:5d} | " + " | ".join(cells))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", choices=["A", "B", "C"], default=None)
+    ap.add_argument("--part", choices=["A", "B", "C", "D"], default=None)
     ap.add_argument("--primal-vocab", type=int, default=3000)
     args = ap.parse_args()
     print(f"load average: {os.getloadavg()}")
@@ -209,6 +248,8 @@ def main():
         part_a(args.primal_vocab)
     if args.part in (None, "C"):
         part_c()
+    if args.part in (None, "D"):
+        part_d()
     if args.part in (None, "B"):
         part_b()
 
