@@ -355,7 +355,11 @@ class DualFactor:
         N = n * K
         Y = scipy.linalg.solve_triangular(self.L, self.V, lower=True, trans="T",
                                           check_finite=False)
-        T = -_bmul(self.R, Y.reshape(n, K, N)).reshape(N, N)
+        if K == 1:  # in place: one N x N temporary
+            Y *= -self.R[:, 0, 0, None]
+            T = Y
+        else:
+            T = -_bmul(self.R, Y.reshape(n, K, N)).reshape(N, N)
         T[np.diag_indices(N)] += 1.0
         return T
 
