@@ -14,12 +14,26 @@ leave-one-out Hessian H - Xt_i' B_i Xt_i through the push-through identity
     v_i = (I - B_i C_i)^-1 (g_i + share_i * B_i t_i),
     u0 = H^-1 (pen * theta),  t_i = Xt_i u0.
 
-Nothing of size n x n is formed; row passes go through the backend in chunks.
+Nothing of size n x n is formed by the primal strategy; row passes go through the
+backend in chunks. For wide designs (more parameters than rows) the same
+quantities come from the n x n kernel form (:mod:`skinfluence._dual`); which one
+is used is decided once, by :func:`skinfluence._strategy.resolve_strategy`
+(``engine.strategy``, ``engine.strategy_reason``).
 """
+
+import warnings
 
 import numpy as np
 import scipy.linalg
 
+from ._dual import DualFactor, DualNotApplicable
+from ._strategy import (
+    StrategyWarning,
+    dense_budget_bytes,
+    memory_error,
+    memory_estimate,
+    resolve_strategy,
+)
 from .backends import get_backend
 from .exceptions import SingularHessianError
 from .utils._validation import check_damping
@@ -140,13 +154,46 @@ class InfluenceEngine:
     backend : str or Backend, default=None
     damping : float, default=0.0
         Added to the Hessian's diagonal before factoring.
+    strategy : {"auto", "primal", "dual", "iterative"}, default="auto"
+        How H^-1 is represented (see :mod:`skinfluence._strategy`); resolved on
+        first use, readable as ``engine.strategy``.
     """
 
-    def __init__(self, objective, backend=None, damping=0.0):
+    def __init__(self, objective, backend=None, damping=0.0, strategy="auto"):
         self.objective = objective
         self.backend = get_backend(backend)
         self.damping = check_damping(damping)
         self._cache = {}
+        self.set_strategy(strategy)
+
+    def set_strategy(self, strategy="auto"):
+        """Request a representation of H^-1 (resolved on first use; clears cached factors)."""
+        from ._strategy import STRATEGIES
+
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}.")
+        self._requested_strategy = strategy
+        self._resolved = None
+        # everything downstream of a factor goes; curvature blocks and gradients stay
+        self._cache = {k: v for k, v in self._cache.items()
+                       if k == "g" or (isinstance(k, tuple) and k[0] in ("B", "H"))}
+        return self
+
+    def _resolve(self):
+        if self._resolved is None:
+            self._resolved = resolve_strategy(self.objective, self._requested_strategy,
+                                              self.damping)
+        return self._resolved
+
+    @property
+    def strategy(self):
+        """``"primal"``, ``"dual"`` or ``"iterative"`` (see :mod:`skinfluence._strategy`)."""
+        return self._resolve()[0]
+
+    @property
+    def strategy_reason(self):
+        """Why :attr:`strategy` was chosen (one sentence)."""
+        return self._resolve()[1]
 
     def _key(self, kind):
         # canonical links: IRLS weights are the observed Hessian, one factor serves both
@@ -173,17 +220,32 @@ class InfluenceEngine:
         )
 
     def factor(self, kind="fisher"):
+        """The factor of H (+ damping) that solves: Cholesky (primal) or DualFactor."""
         kind = self._key(kind)
-        return self._get(
-            ("F", kind),
-            lambda: CholeskyFactor(
+
+        def compute():
+            if self.strategy == "iterative":
+                raise memory_error(self.objective, self.strategy_reason)
+            if self.strategy == "dual":
+                try:
+                    return DualFactor(self.objective, self.B(kind), self.backend, self.damping)
+                except DualNotApplicable as exc:
+                    if self._requested_strategy != "auto":
+                        raise
+                    if memory_estimate(self.objective, "primal") > dense_budget_bytes():
+                        raise memory_error(self.objective, f"{exc} The P x P Hessian exceeds "
+                                           "the dense budget") from exc
+                    warnings.warn(f"{exc} Using the primal P x P factor instead.",
+                                  StrategyWarning, stacklevel=3)
+            return CholeskyFactor(
                 self.hessian(kind),
                 backend=self.backend,
                 null_space=self.objective.null_space(),
                 damping=self.damping,
                 param_names=self.objective.param_names,
-            ),
-        )
+            )
+
+        return self._get(("F", kind), compute)
 
     def solve(self, V, kind="observed"):
         return self.factor(kind).solve(V)
@@ -202,10 +264,22 @@ class InfluenceEngine:
 
         def compute():
             obj = self.objective
-            blocks = self._blocks(self.factor(kind).whitening)
+            factor = self.factor(kind)
+            if isinstance(factor, DualFactor):
+                return factor.row_quadratic()
+            blocks = self._blocks(factor.whitening)
             return self.backend.row_quadratic(obj.X, blocks, obj.fit_intercept)
 
         return self._get(("C", kind), compute)
+
+    def row_solve(self, coefs, kind="observed"):
+        """(n, P): row i is H^-1 Xt_i' coefs_i, coefs of shape (n, K)."""
+        obj = self.objective
+        factor = self.factor(kind)
+        if isinstance(factor, DualFactor):
+            return factor.row_solve(coefs)
+        Hinv_blocks = self._blocks(factor.inverse())
+        return self.backend.row_combination(obj.X, coefs, Hinv_blocks, obj.fit_intercept)
 
     def BC(self, kind="fisher"):
         B, C = self.B(kind), self.C(kind)
@@ -251,8 +325,7 @@ class InfluenceEngine:
     def loo_param_change(self, kind="fisher"):
         """theta_(-i) - theta, shape (n, P): one-step Newton with the LOO Hessian."""
         obj = self.objective
-        Hinv_blocks = self._blocks(self.factor(kind).inverse())
-        out = self.backend.row_combination(obj.X, self.loo_v(kind), Hinv_blocks, obj.fit_intercept)
+        out = self.row_solve(self.loo_v(kind), kind)
         if obj.share is not None and obj.is_penalized:
             u0, _, _ = self.penalty_terms(kind)
             out += obj.share[:, None] * u0[None, :]

@@ -179,20 +179,45 @@ class InfluenceFunctionsMixin:
         obj = self.objective
         n, P = obj.n_samples, obj.n_params
         if self.solver.name == "direct":
-            Hinv = self.engine.factor("observed").inverse()
-            blocks = [Hinv[k * obj.p_:(k + 1) * obj.p_] for k in range(obj.n_outputs)]
-            out = self._backend.row_combination(obj.X, coef, blocks, obj.fit_intercept)
+            out = self.engine.row_solve(coef, "observed")
             if share is not None:
                 out += np.outer(share, self.ihvp(obj.penalty_gradient()))
             return out
         out = np.empty((n, P))
         pg = obj.penalty_gradient()
+        Hinv = self._iterative_inverse()
         for start, stop, Xc in _row_chunks(obj.X, 4 * P):
             V = self._gradient_vectors(Xc, coef[start:stop])
             if share is not None:
                 V += pg[:, None] * share[None, start:stop]
-            out[start:stop] = self.ihvp(V).T
+            out[start:stop] = (self.ihvp(V) if Hinv is None else Hinv @ V).T
         return out
+
+    def _iterative_inverse(self):
+        """H^-1 from the iterative solver applied once to the P basis vectors, or None.
+
+        Per-row quantities (``up_params``, ``param_change``, ``self_influence``)
+        need H^-1 on the span of the n row gradients. Solving for them chunk by
+        chunk costs n right-hand sides (a pass over X per iteration for each
+        chunk: quadratic in n); when P <= n K the P basis vectors span the same
+        space, so one solve with P right-hand sides serves every row and the
+        cost is linear in n. Used while the P x P result fits the dense budget
+        (:func:`skinfluence._strategy.dense_budget_bytes`).
+        """
+        if self.solver.name == "direct":
+            return None
+        if "_hinv_iterative" not in self.__dict__:
+            from ._strategy import dense_budget_bytes
+
+            obj = self.objective
+            P = obj.n_params
+            fits = 3 * 8 * P * P <= dense_budget_bytes()
+            Hinv = None
+            if fits and P <= obj.n_samples * obj.n_outputs:
+                Hinv = self.ihvp(np.eye(P))
+                Hinv = 0.5 * (Hinv + Hinv.T)
+            self.__dict__["_hinv_iterative"] = Hinv
+        return self.__dict__["_hinv_iterative"]
 
     def _require_direct(self, what):
         if self.solver.name != "direct":
@@ -273,9 +298,10 @@ class InfluenceFunctionsMixin:
             return np.einsum("ik,ikl,il->i", g, C, g)
         obj = self.objective
         out = np.empty(obj.n_samples)
+        Hinv = self._iterative_inverse()
         for start, stop, Xc in _row_chunks(obj.X, 4 * obj.n_params):
             V = self._gradient_vectors(Xc, g[start:stop])
-            out[start:stop] = np.einsum("ij,ij->j", V, self.ihvp(V))
+            out[start:stop] = np.einsum("ij,ij->j", V, self.ihvp(V) if Hinv is None else Hinv @ V)
         return out
 
     # -- test losses -------------------------------------------------------------------
@@ -386,7 +412,7 @@ class InfluenceFunctionsMixin:
         (400, 30)
         """
         if mean is not None:
-            warnings.warn("pert_loss(reduce="mean") is deprecated; use reduce='mean'.",
+            warnings.warn("pert_loss(mean=True) is deprecated; use reduce='mean'.",
                           FutureWarning, stacklevel=2)
             reduce = "mean" if mean else None
         _check_reduce(reduce)
@@ -448,7 +474,7 @@ class InfluenceFunctionsMixin:
     def _group_newton_solve(self, idx, r):
         obj, eng = self.objective, self.engine
         share = self._share
-        if self.solver.name == "direct":
+        if self.solver.name == "direct" and eng.strategy == "primal":
             sub = copy.copy(obj)
             sub.X, sub.y = obj.X[idx], obj.y[idx]
             sub.sample_weight = obj.sample_weight[idx]

@@ -140,6 +140,22 @@ class Influence(InfluenceFunctionsMixin):
 
     # -- bookkeeping -------------------------------------------------------------
     @property
+    def strategy(self):
+        """How H^-1 is represented: ``"primal"`` (P x P Cholesky factor), ``"dual"``
+        (n x n kernel form of wide designs) or ``"iterative"`` (matrix-free); chosen
+        by ``influence(..., strategy="auto")``, reason in ``engine.strategy_reason``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from skinfluence.linear_model import Ridge
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> Ridge().fit(X, y).influence().strategy
+        'primal'
+        """
+        return self.engine.strategy
+
+    @property
     def param_names(self):
         """Parameter labels in the order of ``dfbeta`` columns (intercept first)."""
         return list(self.objective.param_names)

@@ -35,7 +35,11 @@ SOLVER_OPTIONS = {
     "cg": ("tol", "max_iter", "preconditioner"),
     "lissa": ("scale", "depth", "n_samples", "batch_size", "random_state"),
 }
-ALL_SOLVER_OPTIONS = frozenset(o for opts in SOLVER_OPTIONS.values() for o in opts)
+#: options of every solver: ``strategy`` picks how the engine represents H^-1
+#: (:mod:`skinfluence._strategy`); ``make_solver`` hands it to the engine
+ALL_SOLVER_OPTIONS = frozenset(
+    [o for opts in SOLVER_OPTIONS.values() for o in opts] + ["strategy"]
+)
 SOLVERS = ("auto", "direct", "cg", "lissa")
 
 #: "auto" uses the direct solver up to this many parameters (dense H of 128 MiB)
@@ -81,7 +85,8 @@ class HessianOperator:
         self.pen = pen
         self.null = objective.null_space()
         self.shape = (objective.n_params, objective.n_params)
-        self.n_products = 0
+        self.n_products = 0  # passes over X (each serves all columns of V)
+        self.n_vectors = 0  # Hessian-vector products counted column by column
 
     @property
     def n_samples(self):
@@ -117,6 +122,7 @@ class HessianOperator:
         """(H + damping I + N N') V for V of shape (P,) or (P, m)."""
         V, squeeze = _as_2d(V)
         self.n_products += 1
+        self.n_vectors += V.shape[1]
         out = self._data_term(V) + self._extra(V, self.pen)
         return out[:, 0] if squeeze else out
 
@@ -124,6 +130,7 @@ class HessianOperator:
         """Unbiased estimate of ``matvec(V)`` from the rows ``rows`` (LiSSA)."""
         V, _ = _as_2d(V)
         self.n_products += 1
+        self.n_vectors += V.shape[1]
         w = self.n_samples / len(rows)
         return self._data_term(V, rows=rows, weight=w) + self._extra(V, self.pen)
 
@@ -453,13 +460,16 @@ def make_solver(engine, solver="auto", **options):
     ----------
     engine : InfluenceEngine
     solver : {"auto", "direct", "cg", "lissa"}, default="auto"
-        ``"auto"``: direct up to 4,000 parameters with dense X, conjugate
-        gradients otherwise (sparse X with more than 4,000 parameters, or any
-        larger problem).
+        ``"auto"``: direct when the engine's strategy is ``"dual"`` (exact
+        n x n kernel form of a wide design) or when there are at most 4,000
+        parameters, conjugate gradients otherwise.
     **options
         Solver options (``tol``, ``max_iter``, ``preconditioner`` for CG;
         ``scale``, ``depth``, ``n_samples``, ``batch_size``, ``random_state``
-        for LiSSA). Options of another solver are refused.
+        for LiSSA). Options of another solver are refused. ``strategy``
+        (``"auto"``, ``"primal"``, ``"dual"``, ``"iterative"``) is passed to
+        ``engine.set_strategy`` (how H^-1 is represented; see
+        :mod:`skinfluence._strategy`).
 
     Returns
     -------
@@ -477,8 +487,16 @@ def make_solver(engine, solver="auto", **options):
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
     obj = engine.objective
+    if "strategy" in options:
+        engine.set_strategy(options.pop("strategy"))
     if solver == "auto":
-        solver = "direct" if obj.n_params <= AUTO_DIRECT_MAX_PARAMS else "cg"
+        strategy = getattr(engine, "strategy", "primal")
+        if strategy == "dual":
+            solver = "direct"
+        elif strategy == "iterative":
+            solver = "cg"
+        else:
+            solver = "direct" if obj.n_params <= AUTO_DIRECT_MAX_PARAMS else "cg"
     allowed = SOLVER_OPTIONS.get(solver, ())
     unknown = sorted(set(options) - set(allowed))
     if unknown:

@@ -125,7 +125,8 @@ def test_auto_uses_direct_for_small_problems():
 
 
 def test_cg_on_sparse_data_with_100000_features():
-    """CSR X, p = 100,000: 'auto' picks CG, H is never formed, HVP residual is small."""
+    """CSR X, p = 100,000: CG never forms H, HVP residual is small; 'auto' picks the
+    exact n x n kernel form (n = 1000 rows), which agrees with CG."""
     rng = np.random.default_rng(0)
     n, p = 1000, 100_000
     X = sp.random(n, p, density=2e-4, format="csr", random_state=rng, dtype=np.float64)
@@ -134,13 +135,17 @@ def test_cg_on_sparse_data_with_100000_features():
     w[:50] = rng.normal(size=50)
     y = (X @ w + 0.5 * rng.normal(size=n) > 0).astype(int)
     est = SkLogistic(C=1.0, max_iter=500, tol=1e-10).fit(X, y)
-    inf = skinfluence.influence(est, X, y)
+    inf = skinfluence.influence(est, X, y, solver="cg")
     assert inf.solver.name == "cg"
+    auto = skinfluence.influence(est, X, y)
+    assert (auto.engine.strategy, auto.solver.name) == ("dual", "direct")
     Xte, yte = X[:20], y[:20]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         lc = inf.loss_change(Xte, yte)
     assert lc.shape == (20, n) and np.all(np.isfinite(lc))
+    np.testing.assert_allclose(auto.loss_change(Xte, yte), lc, rtol=1e-6,
+                               atol=1e-8 * np.abs(lc).max())
     # the solution solves H u = grad l_test: check through independent HVPs
     G = inf.objective.eta_gradient(Xte, yte)
     V = inf._gradient_vectors(Xte, G)

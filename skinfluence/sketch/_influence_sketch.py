@@ -35,7 +35,6 @@ estimate the exact values (see :func:`randomized_leverage` for that).
 import time
 
 import numpy as np
-
 import scipy.sparse as sp
 
 from .._engine import CholeskyFactor
@@ -209,8 +208,67 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
     return C, t, q, timings
 
 
+def _power_iterate(objective, proj, w, backend, n_iter, damping=0.0):
+    """Randomized range finder: Omega <- orth(H Omega), ``n_iter`` times.
+
+    H = Xt' diag(w) Xt + diag(pen) + damping I (the Fisher Hessian of the
+    objective) is applied matrix-free (one pass over X per iteration), and each
+    product is orthonormalized (QR), as in Halko, Martinsson & Tropp (2011,
+    Algorithm 4.4). The sketch then restricts theta to (an approximation of) the
+    span of H's top k eigenvectors, which carry most of the leverage when the
+    spectrum decays, instead of a random k-dimensional subspace.
+    """
+    from ._projections import _Projection
+
+    X, fi = objective.X, objective.fit_intercept
+    pen = objective.pen + damping
+    for _ in range(n_iter):
+        Om = proj.dense_omega
+        Y = pen[:, None] * Om
+        for start, stop, Xc in iter_row_chunks(X, proj.width + X.shape[1]):
+            Z = proj.apply(Xc, backend)
+            Z = Z.toarray() if sp.issparse(Z) else np.asarray(Z)
+            Y += backend.design_rmatmul(Xc, w[start:stop, None] * Z, fi)
+        Q, _ = np.linalg.qr(Y)
+        proj = _Projection(Q, fi)
+    return proj
+
+
+def _hat_subspace(objective, k, w, backend, random_state, damping=0.0):
+    """Omega = H^-1 Xt' W^1/2 Psi (Psi: n x k Gaussian), by conjugate gradients.
+
+    Then Z Omega = W^1/2 Xt H^-1 Xt' W^1/2 Psi is the hat matrix applied to k
+    Gaussian vectors: a random k-dimensional subspace of the column space of the
+    weighted design, not tilted towards its top singular directions as Xt Omega
+    is for a data-independent Omega. Rows whose leverage lies in weak directions
+    are no longer underestimated (rank correlation with the exact Cook's distance
+    rises at the same k). Costs k right-hand sides of CG (a few dozen passes over
+    X with k columns); the solve need not be exact (any Omega gives a valid
+    restricted problem), so it runs to a relative residual of 1e-4.
+    """
+    import warnings
+
+    from .._solvers import CGSolver, HessianOperator
+    from ..exceptions import ConvergenceWarning
+    from ._projections import _Projection
+
+    rng = np.random.default_rng(random_state if not hasattr(random_state, "randint")
+                                else random_state.randint(2**31))
+    X, fi = objective.X, objective.fit_intercept
+    n = X.shape[0]
+    Psi = rng.standard_normal((n, k)) * np.sqrt(w)[:, None]
+    V = backend.design_rmatmul(X, Psi, fi)
+    op = HessianOperator(objective, backend, w[:, None, None], damping=damping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Om = CGSolver(op, tol=1e-4, max_iter=200).solve(V)
+    Q, _ = np.linalg.qr(Om)  # scale-free: the restricted leverage only sees range(Omega)
+    return _Projection(Q, fi)
+
+
 def sketch_objective(objective, k=None, projection="sparse", random_state=None,
-                     damping=0.0, backend=None, index=None):
+                     damping=0.0, backend=None, index=None, power_iterations=0,
+                     subspace="random"):
     """Influence sketch of a :class:`~skinfluence._model.LinearObjective`.
 
     Same as :func:`influence_sketch` for an objective already built (e.g.
@@ -223,6 +281,7 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
         See :func:`influence_sketch`.
     index : pandas.Index, default=None
         Row labels for :meth:`InfluenceSketch.summary_frame`.
+    power_iterations, subspace : see :func:`influence_sketch`.
 
     Returns
     -------
@@ -250,6 +309,9 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
     if not isinstance(projection, str):
         raise ValueError(f"projection must be a string; got {projection!r}.")
     damping = check_damping(damping)
+    if (isinstance(power_iterations, (bool, np.bool_))
+            or not isinstance(power_iterations, (int, np.integer)) or power_iterations < 0):
+        raise ValueError(f"power_iterations must be an integer >= 0; got {power_iterations!r}.")
     be = get_backend(backend)
     proj = make_projection(projection, n_columns, k, objective.fit_intercept, random_state)
     if k == n_columns:
@@ -258,7 +320,17 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
         # or SRHT can be rank deficient by chance).
         proj = _Projection(sp.identity(n_columns, format="csr"), objective.fit_intercept)
     w, g = fisher_weights(objective, backend=be)
+    if subspace not in ("random", "hat"):
+        raise ValueError(f"subspace must be 'random' or 'hat'; got {subspace!r}.")
+    t0 = time.perf_counter()
+    if subspace == "hat":
+        proj = _hat_subspace(objective, k, w, be, random_state, damping)
+    if power_iterations:
+        proj = _power_iterate(objective, proj, w, be, power_iterations, damping)
+    t_subspace = time.perf_counter() - t0
     C, t, q, timings = _sketched_C(objective, proj, w, be, damping=damping)
+    if power_iterations or subspace != "random":
+        timings = {"subspace": t_subspace, **timings}
     h = w * C
     one_minus_h = np.clip(1.0 - h, np.finfo(float).tiny, None)
     pos = w > 0
@@ -288,8 +360,8 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
 
 
 def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection="sparse",
-                     random_state=None, damping=0.0, backend=None, fit_check="auto",
-                     **adapter_options):
+                     random_state=None, damping=0.0, backend=None, power_iterations=0,
+                     subspace="random", fit_check="auto", **adapter_options):
     """Influence sketching (Wojnowicz et al. 2016): influential rows of huge fits.
 
     Projects the IRLS-weighted design onto ``k`` random directions, inverts the
@@ -318,6 +390,24 @@ def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection=
     damping : float, default=0.0
         Added to the k x k matrix's diagonal before factoring.
     backend : str, default=None
+    power_iterations : int, default=0
+        Sharpen the subspace with this many power iterations of a randomized
+        range finder (Halko, Martinsson & Tropp 2011): Omega <- orth(H Omega)
+        with H the model's Hessian, applied matrix-free. Each iteration costs one
+        more pass over X (plus a p' x k QR and a dense p' x k Omega). It helps
+        when fewer than k directions carry the leverage (a strong penalty, a
+        fast-decaying spectrum); with a mildly decaying spectrum it tilts the
+        subspace further towards the top directions and ranks rows *worse*
+        (``benchmarks/RESULTS.md``, issue 11): prefer ``subspace="hat"`` there.
+    subspace : {"random", "hat"}, default="random"
+        ``"random"``: theta restricted to range(Omega) (Wojnowicz et al.);
+        ``"hat"``: Omega = H^-1 Xt' W^1/2 Psi for a Gaussian n x k Psi (computed
+        by conjugate gradients with k right-hand sides, relative residual 1e-4),
+        so that the sketch spans a random subspace of the weighted design's
+        column space (the hat matrix applied to random vectors) instead of one
+        tilted towards its top singular directions: better ranking at the same
+        k on mildly decaying spectra, at the cost of the CG passes. The
+        ``projection`` is then not used.
     fit_check : {"auto", "warn", "raise", "off"}, default="auto"
         As for :func:`skinfluence.influence` (no ``"polish"``: the Hessian is
         never formed). The check takes one Newton step restricted to a small
@@ -361,5 +451,6 @@ def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection=
     )
     return sketch_objective(
         objective, k=k, projection=projection, random_state=random_state,
-        damping=damping, backend=backend, index=index,
+        damping=damping, backend=backend, index=index, power_iterations=power_iterations,
+        subspace=subspace,
     )
