@@ -724,9 +724,10 @@ def influence(
         if R is not None:
             def solve(g):
                 return scipy.linalg.cho_solve((R, False), g)
-        elif objective.n_params <= _DIRECT_CHECK_MAX_PARAMS:
+        elif objective.n_params <= _DIRECT_CHECK_MAX_PARAMS \
+                and getattr(inf.engine, "strategy", "primal") != "iterative":
             solve = lambda g: inf.engine.solve(g, kind="fisher")  # noqa: E731
-        else:
+        else:  # H too large to factor (or the memory guard chose the iterative path)
             solve = subspace_newton_solver(prep.backend)(objective)
         if solve is None:  # multi-output beyond the direct size: degenerate checks only
             error, warning = _check_degenerate(objective, prep.damping, prep.backend)
