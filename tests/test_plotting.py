@@ -7,14 +7,14 @@ from scipy import stats
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 pd = pytest.importorskip("pandas")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
-from sklearn.datasets import load_breast_cancer  # noqa: E402
-from sklearn.linear_model import PoissonRegressor  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.collections import LineCollection, PathCollection
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import PoissonRegressor
 
-import skinfluence  # noqa: E402
-from skinfluence import plotting  # noqa: E402
-from skinfluence.linear_model import LinearRegression, LogisticRegression  # noqa: E402
+import skinfluence
+from skinfluence import plotting
+from skinfluence.linear_model import LinearRegression, LogisticRegression
 
 
 @pytest.fixture(autouse=True)
