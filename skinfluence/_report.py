@@ -1,0 +1,153 @@
+"""``python -m skinfluence report data.csv --target y --model ols``: a self-contained HTML report.
+
+One file, no external resources: the summary table, the diagnostic plots of
+:mod:`skinfluence.plotting` as inline base64 PNGs and the most influential rows
+with their data.
+"""
+
+import base64
+import html
+import io
+
+import numpy as np
+
+from ._explain import html_table, summary_rows
+from .utils._chunks import top_indices
+
+MODELS = ("ols", "logistic", "poisson")
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:right}th{background:#f2f2f2}img{max-width:100%;border:1px solid #eee}
+.figs{display:grid;grid-template-columns:1fr 1fr;gap:1em}
+"""
+
+
+def _estimator(model):
+    if model == "ols":
+        from sklearn.linear_model import LinearRegression
+
+        return LinearRegression()
+    if model == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=np.inf, max_iter=1000)
+    if model == "poisson":
+        from sklearn.linear_model import PoissonRegressor
+
+        return PoissonRegressor(alpha=0.0, max_iter=1000)
+    raise ValueError(f"model must be one of {MODELS}; got {model!r}.")
+
+
+def _png(fig):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def load_table(path, target, index_col=None):
+    """Read a CSV; return (X with categorical columns one-hot coded, y).
+
+    Examples
+    --------
+    >>> import io
+    >>> X, y = load_table(io.StringIO("a,b,y\\n1,u,0\\n2,v,1\\n3,u,1\\n"), "y")
+    >>> list(X.columns), y.tolist()
+    (['a', 'b_v'], [0, 1, 1])
+    """
+    import pandas as pd
+
+    data = pd.read_csv(path, index_col=index_col)
+    if target not in data.columns:
+        raise ValueError(f"--target: no column {target!r} in the data; columns: "
+                         f"{list(data.columns)}.")
+    y = data[target]
+    X = data.drop(columns=[target])
+    if X.shape[1] == 0:
+        raise ValueError("The data have no feature column besides the target.")
+    missing = data.columns[data.isna().any()].tolist()
+    if missing:
+        raise ValueError(f"Missing values in column(s) {missing}: drop or impute them first.")
+    X = pd.get_dummies(X, drop_first=True, dtype=float)  # R's treatment contrasts
+    return X.astype(float), y
+
+
+def build_report(inf, X, title="skinfluence report", n_rows=10):
+    """HTML text of the report for an :class:`~skinfluence.Influence` fitted on frame X.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from skinfluence.linear_model import LinearRegression
+    >>> X = pd.DataFrame({"a": [1.0, 2, 3, 4, 5, 6, 7, 8]})
+    >>> y = pd.Series([1.0, 2, 3, 4, 5, 6, 7, 20])
+    >>> page = build_report(LinearRegression().fit(X, y).influence(), X)
+    >>> page.startswith("<!DOCTYPE html>"), "data:image/png;base64," in page
+    (True, True)
+    """
+    import matplotlib.pyplot as plt
+
+    from . import plotting
+
+    figs = []
+    kinds = (["influence", "residuals_leverage"] if inf._glm else []) + ["cooks", "leverage"]
+    for kind in kinds:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        inf.plot(kind, ax=ax)
+        figs.append((kind, _png(fig)))
+        plt.close(fig)
+    axes = plotting.dfbetas_panels(inf)
+    fig = axes[0].figure
+    figs.append(("dfbetas", _png(fig)))
+    plt.close(fig)
+
+    pos = top_indices(np.abs(inf.cooks_distance), n_rows)
+    labels = plotting.row_labels(inf)
+    header = ["row", "Cook's distance", "leverage"]
+    cols = [inf.cooks_distance, inf.leverage]
+    if inf._glm:
+        header += ["studentized residual", "R flag"]
+        cols += [inf.studentized_residuals_external, inf.influential.any(axis=1)]
+    header += list(X.columns)
+    Xv = X.to_numpy()
+    rows = [(labels[i], *(c[i] for c in cols), *Xv[i]) for i in pos]
+
+    params = html_table(
+        [(name, float(v)) for name, v in zip(inf.param_names, inf.objective.theta)],
+        ["parameter", "estimate"])
+    images = "".join(
+        f'<figure><img alt="{k}" src="data:image/png;base64,{b}"><figcaption>{k}'
+        "</figcaption></figure>" for k, b in figs)
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<h2>Summary</h2>{html_table(summary_rows(inf), ['', ''])}"
+        f"<h2>Parameters</h2>{params}"
+        f"<h2>Most influential rows</h2>{html_table(rows, header)}"
+        f"<h2>Plots</h2><div class='figs'>{images}</div>"
+        "<p>Definitions: leverage, Cook's distance and studentized residuals as R's "
+        "<code>hatvalues</code>, <code>cooks.distance</code>, <code>rstudent</code>; "
+        "generated by skinfluence.</p></body></html>"
+    )
+
+
+def run_report(path, target, model, out, index_col=None, n_rows=10):
+    """Fit ``model`` on the CSV at ``path`` and write the HTML report to ``out``.
+
+    Returns the :class:`~skinfluence.Influence`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ._api import influence
+
+    X, y = load_table(path, target, index_col=index_col)
+    est = _estimator(model).fit(X, y)
+    inf = influence(est, X, y)
+    title = f"Influence report: {model} model of {target} ({path})"
+    page = build_report(inf, X, title=title, n_rows=n_rows)
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    return inf
