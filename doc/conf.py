@@ -6,6 +6,7 @@ Build (warnings are errors), from the repository root:
 """
 
 import os
+import re
 import sys
 
 import matplotlib
@@ -13,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 sys.path.insert(0, os.path.abspath(".."))
 
-import skinfluence  # noqa: E402
+import skinfluence
 
 project = "skinfluence"
 author = "skinfluence developers"
@@ -53,7 +54,7 @@ sphinx_gallery_conf = {
     # only the fast plot_*.py examples run in the gallery; the longer studies
     # (mislabel_triage.py, sketch_removal.py, ...) are run by hand (see the user guide)
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"/(?!plot_)[^/]*\.py$",
+    "ignore_pattern": r"(^|/)(?!plot_)[^/]*\.py$",
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
@@ -67,3 +68,44 @@ html_theme_options = {
     "show_toc_level": 2,
 }
 html_static_path = []
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Document only what skinfluence defines (not scikit-learn's metadata-routing
+    methods, whose docstrings refer to scikit-learn's own glossary)."""
+    module = getattr(obj, "__module__", None) or ""
+    if callable(obj) and module and not module.startswith("skinfluence"):
+        return True
+    return skip
+
+
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`_?)")
+_ABS = re.compile(r"(?<![\\|])\|(?=[^\s|])([^|\n]*?[^\s|])\|(?!_)")
+_PARAM = re.compile(r"^\s*[\w*][\w, *]* :( |$)")
+_NAME = re.compile(r"^\s*\w+\s*$")
+_TRAILING_UNDERSCORE = re.compile(r"\b([A-Za-z]\w*?)_(?=[\s,.;:)\]]|$)")
+
+
+def _plain_text_formulas(app, what, name, obj, options, lines):
+    """The docstrings write formulas in plain text: |x| is an absolute value and
+    ``n_features_in_`` an attribute, not reST substitutions or link targets.
+    Escape them outside literals and tables."""
+    for k, line in enumerate(lines):
+        text = line.strip()
+        table = text.startswith("+") or (text.startswith("|") and text.endswith("|"))
+        if table or text.startswith(("..", ">>>")) or _NAME.match(line):
+            continue
+        head = ""
+        m = _PARAM.match(line)  # numpydoc "name : type": leave the name alone
+        if m:
+            head, line = line[: m.end()], line[m.end():]
+        parts = _LITERAL.split(line)
+        for j in range(0, len(parts), 2):  # even parts: outside literals
+            part = _ABS.sub(lambda m: "\\|" + m.group(1) + "\\|", parts[j])
+            parts[j] = _TRAILING_UNDERSCORE.sub(lambda m: m.group(1) + "\\_", part)
+        lines[k] = head + "".join(parts)
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_members)
+    app.connect("autodoc-process-docstring", _plain_text_formulas)

@@ -30,7 +30,7 @@ print(table.sort_values("cooks_d", ascending=False).head(5).round(3))
 
 # %%
 # car's ``influencePlot``: studentized residuals against hat-values, circle area
-# proportional to Cook's distance, lines at 2p/n and 3p/n and at |t| = 2.
+# proportional to Cook's distance, lines at 2p/n and 3p/n and at ``|t| = 2``.
 inf.plot("influence")
 plt.show()
 

@@ -484,7 +484,7 @@ class Influence(InfluenceFunctionsMixin):
         ----------
         kind : str, default="influence"
             ``"influence"``: car's ``influencePlot`` (studentized residual vs
-            leverage, area ~ Cook's distance, lines at 2p/n, 3p/n, |t| = 2);
+            leverage, area ~ Cook's distance, lines at 2p/n, 3p/n, ``|t| = 2``);
             ``"residuals_leverage"``: R's ``plot.lm(which=5)`` with Cook's
             distance contours 0.5 and 1; ``"cooks"``: Cook's distance by row with
             the 4/n and F-median cut-offs; ``"leverage"``: leverage by row with

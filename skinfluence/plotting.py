@@ -14,7 +14,7 @@ function                    what statisticians know it as
                             4/n rule of thumb and the F(p, n - p) median cut-off
 :func:`influence_bubble`    car ``influencePlot``: studentized residual vs leverage,
                             circle area proportional to Cook's distance, lines at
-                            2p/n, 3p/n and |t| = 2
+                            2p/n, 3p/n and ``|t| = 2``
 :func:`dfbetas_panels`      one DFBETAS index plot per parameter with ±2/sqrt(n) lines
 :func:`loss_change_bars`    influence functions: the training rows that help and hurt
                             one test point most (Koh & Liang 2017)
@@ -263,7 +263,7 @@ def influence_bubble(inf, ax=None, n_labels=2, scale=10.0):
     Vertical lines at 2p/n and 3p/n (twice and three times the mean leverage),
     horizontal lines at -2, 0 and 2 (externally studentized residuals, R's
     ``rstudent``). As in car, the ``n_labels`` most extreme rows on each of
-    leverage, |studentized residual| and Cook's distance are labelled.
+    leverage, absolute studentized residual and Cook's distance are labelled.
 
     Parameters
     ----------
@@ -316,7 +316,7 @@ def dfbetas_panels(inf, params=None, n_labels=2, axes=None, ncols=3):
     """One DFBETAS index plot per parameter, with ±2/sqrt(n) lines.
 
     Belsley, Kuh & Welsch's size-adjusted cut-off 2/sqrt(n) is drawn dashed;
-    R's ``influence.measures`` flag (|DFBETAS| > 1) lies beyond it.
+    R's ``influence.measures`` flag (``|DFBETAS| > 1``) lies beyond it.
 
     Parameters
     ----------
@@ -324,7 +324,7 @@ def dfbetas_panels(inf, params=None, n_labels=2, axes=None, ncols=3):
     params : list of str, default=None
         Parameter names (``inf.param_names``) to plot; default all.
     n_labels : int, default=2
-        Label the rows with the largest |DFBETAS| in each panel.
+        Label the rows with the largest absolute DFBETAS in each panel.
     axes : array of matplotlib Axes, default=None
         At least ``len(params)`` Axes; default: a new figure.
     ncols : int, default=3
