@@ -139,7 +139,7 @@ def summary_rows(inf):
 
 
 def top_rows(inf, n=10):
-    """(header, rows) of the n rows with the largest Cook's distance."""
+    """(positions, header, rows) of the n rows with the largest Cook's distance."""
     from .plotting import row_labels
 
     pos = top_indices(np.abs(inf.cooks_distance), n)
@@ -150,13 +150,13 @@ def top_rows(inf, n=10):
         header.append("studentized residual")
         cols.append(inf.studentized_residuals_external)
     rows = [(labels[i], *(c[i] for c in cols)) for i in pos]
-    return header, rows
+    return pos, header, rows
 
 
 def influence_html(inf, n=5):
     """The HTML of ``Influence._repr_html_``."""
     summary = html_table(summary_rows(inf), ["", ""])
-    header, rows = top_rows(inf, n)
+    _, header, rows = top_rows(inf, n)
     return (
         f"<div><strong>{html.escape(repr(inf))}</strong>{summary}"
         f"<p>Most influential rows (Cook's distance)</p>{html_table(rows, header)}</div>"

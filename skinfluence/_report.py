@@ -11,8 +11,7 @@ import io
 
 import numpy as np
 
-from ._explain import html_table, summary_rows
-from .utils._chunks import top_indices
+from ._explain import html_table, summary_rows, top_rows
 
 MODELS = ("ols", "logistic", "poisson")
 
@@ -103,16 +102,14 @@ def build_report(inf, X, title="skinfluence report", n_rows=10):
     figs.append(("dfbetas", _png(fig)))
     plt.close(fig)
 
-    pos = top_indices(np.abs(inf.cooks_distance), n_rows)
-    labels = plotting.row_labels(inf)
-    header = ["row", "Cook's distance", "leverage"]
-    cols = [inf.cooks_distance, inf.leverage]
+    pos, header, rows = top_rows(inf, n_rows)
     if inf._glm:
-        header += ["studentized residual", "R flag"]
-        cols += [inf.studentized_residuals_external, inf.influential.any(axis=1)]
-    header += list(X.columns)
+        flags = inf.influential.any(axis=1)
+        header.append("R flag")
+        rows = [(*r, flags[i]) for i, r in zip(pos, rows)]
     Xv = X.to_numpy()
-    rows = [(labels[i], *(c[i] for c in cols), *Xv[i]) for i in pos]
+    header += list(X.columns)
+    rows = [(*r, *Xv[i]) for i, r in zip(pos, rows)]
 
     params = html_table(
         [(name, float(v)) for name, v in zip(inf.param_names, inf.objective.theta)],

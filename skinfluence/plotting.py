@@ -83,6 +83,14 @@ def _annotate(ax, rows, x, y, labels):
                     fontsize="small")
 
 
+def _stems(ax, values, labels, n_labels):
+    """Index plot: one vertical stem per row, the largest |values| labelled."""
+    pos = np.arange(values.shape[0])
+    ax.vlines(pos, 0, values, color="k", lw=1)
+    _annotate(ax, _largest(values, n_labels), pos, values, labels)
+    return pos
+
+
 def _need_residuals(inf, what):
     if not inf._glm:
         raise ValueError(
@@ -211,16 +219,13 @@ def cooks_index(inf, ax=None, n_labels=3):
     """
     ax = _ax(ax)
     d = inf.cooks_distance
-    labels = row_labels(inf)
-    pos = np.arange(d.shape[0])
-    ax.vlines(pos, 0, d, color="k", lw=1)
+    pos = _stems(ax, d, row_labels(inf), n_labels)
     styles = {"4/n": ":", "F median": "--"}
     for name, value in cooks_thresholds(inf).items():
         ax.axhline(value, color=_CONTOUR_COLOR, ls=styles[name], lw=1,
                    label=f"{name} = {value:.3g}")
         ax.annotate(name, (pos[-1] if pos.size else 0, value), color=_CONTOUR_COLOR,
                     fontsize="small", ha="right", va="bottom")
-    _annotate(ax, _largest(d, n_labels), pos, d, labels)
     ax.set_xlabel("Row (position)")
     ax.set_ylabel("Cook's distance")
     ax.set_title("Cook's distance")
@@ -242,14 +247,10 @@ def leverage_index(inf, ax=None, n_labels=3):
     'Leverage'
     """
     ax = _ax(ax)
-    h = inf.leverage
-    labels = row_labels(inf)
-    pos = np.arange(h.shape[0])
-    ax.vlines(pos, 0, h, color="k", lw=1)
+    _stems(ax, inf.leverage, row_labels(inf), n_labels)
     mean_h = inf.n_params / inf.n_obs
     for k, ls in ((2, ":"), (3, "--")):
         ax.axhline(k * mean_h, color=_LINE_COLOR, ls=ls, lw=1, label=f"{k}p/n = {k * mean_h:.3g}")
-    _annotate(ax, _largest(h, n_labels), pos, h, labels)
     ax.set_xlabel("Row (position)")
     ax.set_ylabel("Leverage")
     ax.set_title("Leverage")
@@ -364,13 +365,10 @@ def dfbetas_panels(inf, params=None, n_labels=2, axes=None, ncols=3):
     if axes.size < len(params):
         raise ValueError(f"axes: {axes.size} Axes for {len(params)} parameters.")
     cut = 2.0 / np.sqrt(n)
-    pos = np.arange(n)
     for ax, name in zip(axes, params):
-        col = dfb[:, names.index(name)]
-        ax.vlines(pos, 0, col, color="k", lw=1)
+        _stems(ax, dfb[:, names.index(name)], labels, n_labels)
         ax.axhline(cut, color=_CONTOUR_COLOR, ls="--", lw=1, label=f"±2/sqrt(n) = {cut:.3g}")
         ax.axhline(-cut, color=_CONTOUR_COLOR, ls="--", lw=1)
-        _annotate(ax, _largest(col, n_labels), pos, col, labels)
         ax.set_title(str(name))
         ax.set_ylabel("DFBETAS")
     for ax in axes[len(params):]:
