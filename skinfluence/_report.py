@@ -31,11 +31,11 @@ def _estimator(model):
     if model == "logistic":
         from sklearn.linear_model import LogisticRegression
 
-        return LogisticRegression(C=np.inf, max_iter=1000)
+        return LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000)
     if model == "poisson":
         from sklearn.linear_model import PoissonRegressor
 
-        return PoissonRegressor(alpha=0.0, max_iter=1000)
+        return PoissonRegressor(alpha=0.0, tol=1e-10, max_iter=10_000)
     raise ValueError(f"model must be one of {MODELS}; got {model!r}.")
 
 

@@ -59,6 +59,15 @@ def test_report_logistic_and_poisson(tmp_path):
         assert page.count("data:image/png;base64,") == 5 and "Most influential rows" in page
         # a text column is one-hot coded with R's treatment contrasts (first level dropped)
         assert "group_v" in page and "group_w" in page and "group_u" not in page
+        # the fit is R's unpenalized glm: the estimates equal statsmodels'
+        sm = pytest.importorskip("statsmodels.api")
+        design = sm.add_constant(pd.get_dummies(frame[["a", "b", "group"]], drop_first=True,
+                                                dtype=float))
+        family = sm.families.Binomial() if model == "logistic" else sm.families.Poisson()
+        ref = sm.GLM(frame[target], design, family=family).fit().params.to_numpy()
+        params = page[page.index("<h2>Parameters"):page.index("<h2>Most")]
+        est = [float(v) for v in re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td>", params)]
+        np.testing.assert_allclose(est, ref, rtol=1e-3, atol=1e-4)
 
 
 def test_report_errors_name_the_problem(tmp_path, capsys):
