@@ -442,5 +442,6 @@ def loss_change_bars(inf, X_test, y_test, test_row=0, n=10, ax=None, method="inf
               loc="best", fontsize="small")
     ax.set_xlabel("Predicted change of the test loss when the row is removed")
     ax.set_ylabel("Training row")
-    ax.set_title(f"Training rows behind test point {row}")
+    name = X_test.index[row] if hasattr(X_test, "index") and hasattr(X_test, "iloc") else row
+    ax.set_title(f"Training rows behind test point {name}")
     return ax

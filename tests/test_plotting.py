@@ -144,6 +144,7 @@ def test_loss_change_bars_show_helpful_and_harmful_rows():
     harmful = np.sort(change)[:4]
     np.testing.assert_allclose(np.sort(widths), np.sort(np.r_[helpful[helpful > 0],
                                                              harmful[harmful < 0]]))
+    assert ax.get_title().endswith("p403")  # the test frame's label of test_row=3
     ticks = {t.get_text() for t in ax.get_yticklabels()}
     assert X.index[int(np.argmax(change))] in ticks and X.index[int(np.argmin(change))] in ticks
     with pytest.raises(ValueError, match="test_row"):
