@@ -56,10 +56,38 @@ def _feature_frame(inf, X, rows):
     return pd.DataFrame(block, columns=names)
 
 
-def explain_rows(inf, X_test, y_test, n=5, X=None, y=None, method="influence"):
+_BY = {
+    # score column, role of the largest scores, role of the smallest
+    "loss": ("loss_change", "helpful", "harmful"),
+    "decision": ("decision_change", "lowers", "raises"),
+}
+
+
+def decision_change(inf, X_test, y_test, method="influence"):
+    """Predicted eta_test(theta_(-i)) - eta_test(theta), shape (n_test, n_samples).
+
+    The change of each test row's linear predictor (decision function) when
+    training row i is removed: xt_test' (theta_(-i) - theta), from
+    :meth:`Influence.param_change`. Single-output models only.
+    """
+    obj = inf.objective
+    if obj.n_outputs != 1:
+        raise ValueError(
+            "by='decision' needs a single-output model (one linear predictor); this model "
+            f"has {obj.n_outputs} outputs. Use by='loss'."
+        )
+    Xt, _ = inf._prepare_test(X_test, y_test)
+    delta = inf.param_change(method)  # (n, P), the parameters in objective order
+    return np.asarray(inf.engine.backend.design_matmul(Xt, delta.T, obj.fit_intercept))
+
+
+def explain_rows(inf, X_test, y_test, n=5, X=None, y=None, method="influence", by="loss"):
     """See :meth:`skinfluence.Influence.explain`."""
     import pandas as pd
 
+    if by not in _BY:
+        raise ValueError(f"by must be 'loss' or 'decision'; got {by!r}.")
+    score_name, top_role, bottom_role = _BY[by]
     n = int(n)
     if n < 1:
         raise ValueError(f"n must be a positive integer; got {n}.")
@@ -75,21 +103,22 @@ def explain_rows(inf, X_test, y_test, n=5, X=None, y=None, method="influence"):
     train_labels = np.arange(n_train) if inf.index is None else np.asarray(inf.index)
     k = min(n, n_train)
     yt = y_test if hasattr(y_test, "iloc") else np.asarray(y_test)
-    pos, test_col, role, rank, score = [], [], [], [], []
+    pos, test_col, role, rank, scores = [], [], [], [], []
     for start in range(0, n_test, _TEST_CHUNK):
         sl = np.arange(start, min(start + _TEST_CHUNK, n_test))
-        change = inf.loss_change(_take(X_test, sl), _take(yt, sl), method=method)
+        score = inf.loss_change if by == "loss" else lambda *a, **kw: decision_change(inf, *a, **kw)
+        change = score(_take(X_test, sl), _take(yt, sl), method=method)
         for r, c in zip(sl, change):
             order = np.argsort(-c, kind="stable")
-            for name, rows in (("helpful", order[:k]), ("harmful", order[::-1][:k])):
+            for name, rows in ((top_role, order[:k]), (bottom_role, order[::-1][:k])):
                 pos.extend(rows)
                 test_col.extend([test_labels[r]] * k)
                 role.extend([name] * k)
                 rank.extend(range(1, k + 1))
-                score.extend(c[rows])
+                scores.extend(c[rows])
     pos = np.asarray(pos, dtype=int)
     out = pd.DataFrame(
-        {"test_row": test_col, "role": role, "rank": rank, "loss_change": score,
+        {"test_row": test_col, "role": role, "rank": rank, score_name: scores,
          "y": labels_y[pos]},
         index=pd.Index(train_labels[pos],
                        name=getattr(inf.index, "name", None) if inf.index is not None else None),

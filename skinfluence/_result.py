@@ -533,13 +533,16 @@ class Influence(InfluenceFunctionsMixin):
 
         return influence_html(self)
 
-    def explain(self, X_test, y_test, n=5, *, X=None, y=None, method="influence"):
+    def explain(self, X_test, y_test, n=5, *, X=None, y=None, method="influence", by="loss"):
         """Which training rows made these test predictions? One call, one frame.
 
         For each test row, the ``n`` training rows whose removal would raise its
         loss most (``"helpful"``: they lower the test loss) and the ``n`` whose
         removal would lower it most (``"harmful"``), from
         :meth:`loss_change`, with the training label and the training features.
+        ``by="decision"`` ranks by the change of the test row's prediction (its
+        linear predictor, the decision function) instead: the rows whose presence
+        ``"raises"`` and ``"lowers"`` it most.
 
         Parameters
         ----------
@@ -553,14 +556,21 @@ class Influence(InfluenceFunctionsMixin):
         y : array-like, default=None
             Training labels to show; default: the labels the model saw.
         method : {"influence", "newton"}, default="influence"
+            ``"newton"``: one Newton step with the leave-one-out Hessian (exact
+            parameter change for least squares and Ridge).
+        by : {"loss", "decision"}, default="loss"
+            Rank by the test loss (:meth:`loss_change`) or by the test row's
+            linear predictor, xt_test' (theta_(-i) - theta) from
+            :meth:`param_change` (single-output models).
 
         Returns
         -------
         pandas.DataFrame
             Indexed like the training data; columns ``test_row`` (test label),
-            ``role`` ("helpful"/"harmful"), ``rank``, ``loss_change`` (predicted
-            change of the test loss when the row is removed), ``y`` and the
-            feature columns.
+            ``role`` ("helpful"/"harmful"; by="decision": "raises"/"lowers"),
+            ``rank``, ``loss_change`` (predicted change of the test loss when the
+            row is removed; by="decision": ``decision_change``, the change of
+            the test prediction), ``y`` and the feature columns.
 
         Examples
         --------
@@ -575,4 +585,4 @@ class Influence(InfluenceFunctionsMixin):
         """
         from ._explain import explain_rows
 
-        return explain_rows(self, X_test, y_test, n=n, X=X, y=y, method=method)
+        return explain_rows(self, X_test, y_test, n=n, X=X, y=y, method=method, by=by)

@@ -73,3 +73,31 @@ def test_explain_arrays_and_bad_input():
         inf.explain(X[:2], y[:2], n=0)
     with pytest.raises(ValueError, match="X has"):
         inf.explain(X[:2], y[:2], X=X[:5])
+
+
+def test_explain_by_decision_equals_refits_for_least_squares():
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    Xtr, ytr, Xte, yte = X[:200], y[:200], X[200:202], y[200:202]
+    est = LinearRegression().fit(Xtr, ytr)
+    ex = est.influence().explain(Xte, yte, n=2, by="decision", method="newton")
+    assert list(ex.columns[:5]) == ["test_row", "role", "rank", "decision_change", "y"]
+    assert set(ex.role) == {"raises", "lowers"}
+    for label, row in ex.iterrows():
+        keep = Xtr.index != label
+        refit = LinearRegression().fit(Xtr[keep], ytr[keep])
+        t = [row.test_row]
+        actual = refit.predict(Xte.loc[t])[0] - est.predict(Xte.loc[t])[0]
+        assert row.decision_change == pytest.approx(actual, rel=1e-8, abs=1e-8)
+        # a row whose presence raises the prediction: removing it lowers it
+        assert (row.decision_change < 0) == (row.role == "raises")
+
+
+def test_explain_by_decision_refuses_multinomial():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    inf = LogisticRegression(max_iter=1000).fit(X, y).influence()
+    with pytest.raises(ValueError, match="single-output"):
+        inf.explain(X[:1], y[:1], by="decision")
+    with pytest.raises(ValueError, match="by must be"):
+        inf.explain(X[:1], y[:1], by="nope")
