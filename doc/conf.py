@@ -36,7 +36,7 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
 templates_path = ["_templates"]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()
@@ -74,7 +74,7 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     """Document only what skinfluence defines (not scikit-learn's metadata-routing
     methods, whose docstrings refer to scikit-learn's own glossary)."""
     module = getattr(obj, "__module__", None) or ""
-    if callable(obj) and module and not module.startswith("skinfluence"):
+    if callable(obj) and not module.startswith("skinfluence"):
         return True
     return skip
 

@@ -118,7 +118,10 @@ def test_main_pages_render_in_chromium(built_site, browser):
     assert {"influence", "Influence", "influence_bubble", "loo_check"} <= names
     link = browser.find_element(By.LINK_TEXT, "Influence")
     link.click()
-    assert "explain" in browser.page_source and "Influence" in browser.title
+    # its own methods and those of its influence-function mixin are documented
+    for member in ("explain", "plot", "loss_change", "self_influence", "cooks_distance"):
+        assert browser.find_elements(By.ID, f"skinfluence.Influence.{member}"), member
+    assert "Influence" in browser.title
 
     browser.get((built_site / "auto_examples" / "plot_duncan_influence.html").as_uri())
     assert "Duncan" in browser.title
