@@ -140,8 +140,9 @@ def _fmt(v):
 def html_table(rows, header):
     """A plain HTML table from a list of row tuples."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    head = f"<thead><tr>{head}</tr></thead>" if any(str(h) for h in header) else ""
     body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{head}<tbody>{body}</tbody></table>"
 
 
 def summary_rows(inf):
