@@ -459,7 +459,10 @@ class Influence(InfluenceFunctionsMixin):
 
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):
-        """Indices (positions) of the ``n`` rows with the largest ``|by|``.
+        """Labels of the ``n`` rows with the largest ``|by|``, largest first.
+
+        The training DataFrame's index labels when the data were a DataFrame
+        (a pandas Index), row positions otherwise (an int array).
 
         Examples
         --------
@@ -472,7 +475,8 @@ class Influence(InfluenceFunctionsMixin):
         values = np.abs(np.asarray(getattr(self, by)))
         if values.ndim != 1:
             raise ValueError(f"{by!r} is not a per-row quantity.")
-        return top_indices(values, n)
+        pos = top_indices(values, n)
+        return pos if self.index is None else self.index[pos]
 
     def summary_frame(self):
         """All per-row diagnostics as a pandas DataFrame (indexed like X).
@@ -524,19 +528,30 @@ class Influence(InfluenceFunctionsMixin):
             data["influential"] = self.influential.any(axis=1)
         return pd.DataFrame(data, index=self.index)
 
-    def plot(self, kind="influence", ax=None, n_labels=5):
-        """Plot diagnostics with matplotlib; returns the Axes.
+    def plot(self, kind="influence", ax=None, n_labels=None, **kwargs):
+        """Diagnostic plots (matplotlib); returns the Axes.
+
+        Delegates to :mod:`skinfluence.plotting`; rows are labelled by the
+        training DataFrame's index (positions for arrays).
 
         Parameters
         ----------
-        kind : {"influence", "cooks", "leverage"}
-            ``"influence"``: leverage vs studentized residual, marker area
-            proportional to Cook's distance (statsmodels' influence plot);
-            ``"cooks"``: Cook's distance by row (R's ``plot.lm(which=4)``);
-            ``"leverage"``: leverage by row with the 3p/n line.
+        kind : str, default="influence"
+            ``"influence"``: car's ``influencePlot`` (studentized residual vs
+            leverage, area ~ Cook's distance, lines at 2p/n, 3p/n, ``|t| = 2``);
+            ``"residuals_leverage"``: R's ``plot.lm(which=5)`` with Cook's
+            distance contours 0.5 and 1; ``"cooks"``: Cook's distance by row with
+            the 4/n and F-median cut-offs; ``"leverage"``: leverage by row with
+            2p/n and 3p/n; ``"dfbetas"``: one panel per parameter with
+            ±2/sqrt(n) (returns an array of Axes); ``"loss_change"``: the
+            training rows that help and hurt one test point most (pass
+            ``X_test``, ``y_test`` and optionally ``test_row``, ``n``).
         ax : matplotlib Axes, default=None
-        n_labels : int, default=5
-            Label the rows with the largest Cook's distance.
+            (``"dfbetas"``: pass ``axes=`` instead.)
+        n_labels : int, default=None
+            Rows to label (each plot's default when None).
+        **kwargs
+            Passed to the plotting function.
 
         Examples
         --------
@@ -546,35 +561,82 @@ class Influence(InfluenceFunctionsMixin):
         >>> X = np.arange(10.0)[:, None]; y = np.sin(X[:, 0])
         >>> ax = LinearRegression().fit(X, y).influence().plot("cooks")
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover
-            raise ImportError('plot needs matplotlib: pip install "skinfluence[plot]"') from exc
-        if ax is None:
-            _, ax = plt.subplots()
-        cooks = self.cooks_distance
-        labels = self.top(n_labels)
-        names = np.arange(cooks.shape[0]) if self.index is None else np.asarray(self.index)
-        if kind == "influence":
-            y = self.studentized_residuals_external if self._glm else np.zeros_like(cooks)
-            size = 20 + 300 * cooks / max(cooks.max(), 1e-300)
-            ax.scatter(self.leverage, y, s=size, alpha=0.5)
-            for i in labels:
-                ax.annotate(str(names[i]), (self.leverage[i], y[i]))
-            ax.set_xlabel("leverage")
-            ax.set_ylabel("studentized residual (external)")
-            ax.set_title("Influence plot (area ~ Cook's distance)")
-        elif kind == "cooks":
-            ax.vlines(np.arange(cooks.shape[0]), 0, cooks)
-            for i in labels:
-                ax.annotate(str(names[i]), (i, cooks[i]))
-            ax.set_xlabel("row")
-            ax.set_ylabel("Cook's distance")
-        elif kind == "leverage":
-            ax.vlines(np.arange(cooks.shape[0]), 0, self.leverage)
-            ax.axhline(3 * self.n_params / self.n_obs, ls="--", color="grey")
-            ax.set_xlabel("row")
-            ax.set_ylabel("leverage")
-        else:
-            raise ValueError(f"kind must be 'influence', 'cooks' or 'leverage'; got {kind!r}.")
-        return ax
+        from . import plotting
+
+        kinds = {
+            "influence": plotting.influence_bubble,
+            "residuals_leverage": plotting.residuals_leverage,
+            "cooks": plotting.cooks_index,
+            "leverage": plotting.leverage_index,
+            "dfbetas": plotting.dfbetas_panels,
+            "loss_change": plotting.loss_change_bars,
+        }
+        if kind not in kinds:
+            raise ValueError(f"kind must be one of {sorted(kinds)}; got {kind!r}.")
+        if n_labels is not None and kind != "loss_change":
+            kwargs["n_labels"] = n_labels
+        if kind == "dfbetas":
+            if ax is not None:
+                kwargs.setdefault("axes", ax)
+            return kinds[kind](self, **kwargs)
+        return kinds[kind](self, ax=ax, **kwargs)
+
+    def _repr_html_(self):
+        """Jupyter summary: the model, its size and the most influential rows."""
+        from ._explain import influence_html
+
+        return influence_html(self)
+
+    def explain(self, X_test, y_test, n=5, *, X=None, y=None, method="influence", by="loss"):
+        """Which training rows made these test predictions? One call, one frame.
+
+        For each test row, the ``n`` training rows whose removal would raise its
+        loss most (``"helpful"``: they lower the test loss) and the ``n`` whose
+        removal would lower it most (``"harmful"``), from
+        :meth:`loss_change`, with the training label and the training features.
+        ``by="decision"`` ranks by the change of the test row's prediction (its
+        linear predictor, the decision function) instead: the rows whose presence
+        ``"raises"`` and ``"lowers"`` it most.
+
+        Parameters
+        ----------
+        X_test, y_test : test data (as for :meth:`loss_change`)
+        n : int, default=5
+            Rows of each kind per test row.
+        X : array-like or DataFrame, default=None
+            Training features to show. Default: the untransformed training data
+            if the result keeps it (``X_input``), else the design the model saw
+            (after a pipeline's transforms).
+        y : array-like, default=None
+            Training labels to show; default: the labels the model saw.
+        method : {"influence", "newton"}, default="influence"
+            ``"newton"``: one Newton step with the leave-one-out Hessian (exact
+            parameter change for least squares and Ridge).
+        by : {"loss", "decision"}, default="loss"
+            Rank by the test loss (:meth:`loss_change`) or by the test row's
+            linear predictor, xt_test' (theta_(-i) - theta) from
+            :meth:`param_change` (single-output models).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like the training data; columns ``test_row`` (test label),
+            ``role`` ("helpful"/"harmful"; by="decision": "raises"/"lowers"),
+            ``rank``, ``loss_change`` (predicted change of the test loss when the
+            row is removed; by="decision": ``decision_change``, the change of
+            the test prediction), ``y`` and the feature columns.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from skinfluence.linear_model import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+        >>> X = (X - X.mean()) / X.std()
+        >>> inf = LogisticRegression().fit(X[:400], y[:400]).influence()
+        >>> ex = inf.explain(X[400:402], y[400:402], n=3)
+        >>> ex.shape[0], list(ex.columns[:5])
+        (12, ['test_row', 'role', 'rank', 'loss_change', 'y'])
+        """
+        from ._explain import explain_rows
+
+        return explain_rows(self, X_test, y_test, n=n, X=X, y=y, method=method, by=by)
