@@ -738,6 +738,7 @@ def influence(
                                       damping=prep.damping, backend=prep.backend)
     if inf.fit_check is None:
         inf.fit_check = FitCheck()
+    inf.X_input = X  # the caller's X as given (raw columns for explain(); a reference)
     return inf
 
 
