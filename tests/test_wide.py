@@ -123,7 +123,8 @@ def test_dual_multinomial_unpenalized_intercepts_is_pseudo_inverse():
 def test_strategy_errors():
     from sklearn.linear_model import LinearRegression
 
-    Xt = rng.normal(size=(50, 3)); yt = Xt[:, 0] + rng.normal(size=50)
+    Xt = rng.normal(size=(50, 3))
+    yt = Xt[:, 0] + rng.normal(size=50)
     est = LinearRegression().fit(Xt, yt)
     with pytest.raises(ValueError, match="unpenalized"):
         skinfluence.influence(est, Xt, yt, strategy="dual")
