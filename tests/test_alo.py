@@ -12,9 +12,12 @@ from sklearn.linear_model import (
     Ridge,
 )
 from sklearn.metrics import get_scorer, make_scorer, mean_absolute_error
-from sklearn.preprocessing import scale
+from sklearn.model_selection import GridSearchCV, LeaveOneOut
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, scale
 
 import skinfluence
+from skinfluence.model_selection import ALOSearchCV
 from skinfluence.svm import SmoothHingeSVC
 
 _CACHE = {}
@@ -160,11 +163,6 @@ def test_bad_scoring(reg_data):
 
 
 # -- ALOSearchCV -------------------------------------------------------------------------
-from sklearn.model_selection import GridSearchCV, LeaveOneOut  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from skinfluence.model_selection import ALOSearchCV  # noqa: E402
 
 
 def test_search_ridge_equals_leave_one_out_grid_search(reg_data):
