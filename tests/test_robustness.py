@@ -1,0 +1,109 @@
+"""penalty_influence, cov_params and dropping_robustness against brute-force refits."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+import skinfluence
+from skinfluence.model_selection import ALOSearchCV
+from skinfluence.robustness import cov_params, penalty_influence
+
+
+# -- penalty_influence ---------------------------------------------------------------------
+def _loo_mse_refits(alpha, X, y):
+    """Exact leave-one-out MSE of Ridge by n actual refits."""
+    n = len(y)
+    err = [y[j] - Ridge(alpha=alpha).fit(np.delete(X, j, 0), np.delete(y, j)).predict(X[j:j + 1])[0]
+           for j in range(n)]
+    return -np.mean(np.square(err))
+
+
+def test_penalty_influence_ridge_equals_brute_force():
+    rng = np.random.default_rng(0)
+    n = 14
+    X = rng.normal(size=(n, 3))
+    y = X @ [1.0, 0.5, 0.0] + rng.normal(size=n)
+    y[2] += 5
+    alphas = np.logspace(-2, 2, 5)
+    Xf = pd.DataFrame(X, index=[f"r{i}" for i in range(n)])
+    search = ALOSearchCV(Ridge(), {"alpha": alphas}, scoring="neg_mean_squared_error")
+    frame = penalty_influence(search.fit(Xf, y), Xf, y)
+    assert list(frame.index) == list(Xf.index)
+    brute = np.array([[_loo_mse_refits(a, np.delete(X, i, 0), np.delete(y, i)) for a in alphas]
+                      for i in range(n)])
+    np.testing.assert_allclose(frame["alpha"].to_numpy(float), alphas[brute.argmax(1)])
+    best = int(np.argmax(search.cv_results_["mean_test_score"]))
+    np.testing.assert_array_equal(frame["grid_shift"], brute.argmax(1) - best)
+    assert (frame["grid_shift"] != 0).any()          # the data were built so that some move
+    drop = brute[np.arange(n), brute.argmax(1)] - brute[:, best]
+    np.testing.assert_allclose(frame["criterion_drop"], drop, atol=1e-10)
+
+
+def test_penalty_influence_logistic_close_to_refit_alo():
+    """GLM: the pair Newton step vs the ALO criterion of actual refits without row i."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import scale
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X, y = scale(X)[::12, :5], y[::12]                 # 48 rows
+    Cs = list(np.logspace(-2, 1, 13))
+    est = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+    search = ALOSearchCV(est, {"C": Cs}, scoring="neg_log_loss").fit(X, y)
+    frame = penalty_influence(search, X, y)
+    moved = np.flatnonzero(frame["grid_shift"].to_numpy() != 0)
+    assert moved.size > 0                              # some rows do move C here
+    rows = list(moved[:2]) + [0, 1]
+    for i in rows:
+        keep = np.arange(len(y)) != i
+        crit = [skinfluence.influence(clone(est).set_params(C=c).fit(X[keep], y[keep]),
+                                      X[keep], y[keep]).alo_score("neg_log_loss") for c in Cs]
+        assert frame["C"].iloc[i] == Cs[int(np.argmax(crit))]
+
+
+def test_penalty_influence_refuses():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20, 2))
+    y = X[:, 0] + rng.normal(size=20)
+    two = ALOSearchCV(Ridge(), {"alpha": [0.1, 1.0], "fit_intercept": [True, False]}).fit(X, y)
+    with pytest.raises(ValueError, match="exactly one parameter"):
+        penalty_influence(two, X, y)
+    auc = ALOSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, scoring="roc_auc")
+    yb = (y > 0).astype(int)
+    with pytest.raises(ValueError, match="mean over rows"):
+        penalty_influence(auc.fit(X, yb), X, yb)
+
+
+def test_penalty_influence_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X[:, 0] + rng.normal(size=30)
+    search = ALOSearchCV(Ridge(), {"alpha": np.logspace(-2, 2, 5)}).fit(X, y)
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    penalty_influence(search, X, y, plot=True, ax=ax, n_labels=3)
+    assert len(ax.lines) >= 1 + 3
+    plt.close("all")
+
+
+# -- cov_params ----------------------------------------------------------------------------
+def test_cov_params_match_statsmodels():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(50, 3))
+    y = X @ [0.5, -1.0, 0.0] + rng.normal(size=50)
+    inf = skinfluence.influence(LinearRegression().fit(X, y), X, y)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov_params(inf))),
+                               sm.OLS(y, sm.add_constant(X)).fit().bse, rtol=1e-8)
+    yb = (y + rng.logistic(size=50) > 0).astype(int)
+    lr = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12).fit(X, yb)
+    inf = skinfluence.influence(lr, X, yb)
+    ref = sm.GLM(yb, sm.add_constant(X), family=sm.families.Binomial()).fit()
+    np.testing.assert_allclose(np.sqrt(np.diag(cov_params(inf))), ref.bse, rtol=1e-5)
+    with pytest.raises(AttributeError, match="unpenalized"):
+        cov_params(skinfluence.influence(Ridge().fit(X, y), X, y))
