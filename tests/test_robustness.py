@@ -107,3 +107,94 @@ def test_cov_params_match_statsmodels():
     np.testing.assert_allclose(np.sqrt(np.diag(cov_params(inf))), ref.bse, rtol=1e-5)
     with pytest.raises(AttributeError, match="unpenalized"):
         cov_params(skinfluence.influence(Ridge().fit(X, y), X, y))
+
+
+# -- dropping_robustness ---------------------------------------------------------------------
+from itertools import combinations
+
+from skinfluence.robustness import dropping_robustness
+
+
+def _ols_coef_se(X, y, j):
+    sm = pytest.importorskip("statsmodels.api")
+    fit = sm.OLS(y, sm.add_constant(X)).fit()
+    return fit.params[j], fit.bse[j], fit.df_resid
+
+
+def _brute_min(X, y, j, goal, max_size=2):
+    n = len(y)
+    for k in range(max_size + 1):
+        for S in combinations(range(n), k):
+            keep = np.setdiff1d(np.arange(n), S)
+            b, se, df = _ols_coef_se(X[keep], y[keep], j)
+            if goal(b, se, df):
+                return k
+    return None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dropping_sign_and_significance_vs_all_subsets(seed):
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    n = 12
+    X = rng.normal(size=(n, 2))
+    y = 0.6 * X[:, 0] + rng.normal(size=n)
+    b0, se0, df0 = _ols_coef_se(X, y, 1)
+    sign = lambda b, se, df: np.sign(b) != np.sign(b0)
+    sig0 = abs(b0 / se0) > stats.t.ppf(0.975, df0)
+    signif = lambda b, se, df: (abs(b / se) > stats.t.ppf(0.975, df)) != sig0
+    res = dropping_robustness(LinearRegression().fit(X, y), X, y, "x0",
+                              what=["sign", "significance"], max_fraction=0.5)
+    for what, goal in (("sign", sign), ("significance", signif)):
+        r = res.loc[what]
+        keep = np.setdiff1d(np.arange(n), r["rows"])
+        b, se, df = _ols_coef_se(X[keep], y[keep], 1)
+        assert r["refit"] == pytest.approx(b)                    # verified by statsmodels
+        assert r["refit_se"] == pytest.approx(se)
+        assert r["newton"] == pytest.approx(b)                   # exact for OLS
+        assert bool(r["achieved"]) == bool(goal(b, se, df))
+        best = _brute_min(X, y, 1, goal)
+        if best is not None:                                     # a set of <= 2 rows exists
+            assert r["achieved"]
+            assert r["n_dropped"] <= best + 1, (what, r["n_dropped"], best)
+
+
+def test_dropping_finds_masked_pair():
+    """Two identical high-leverage rows mask each other: single-pass influence misses them."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1))
+    y = -0.3 * X[:, 0] + 0.5 * rng.normal(size=40)
+    X = np.vstack([X, [[6.0], [6.0]]])
+    y = np.concatenate([y, [8.0, 8.0]])                      # the pair makes the slope > 0
+    ols = LinearRegression().fit(X, y)
+    assert ols.coef_[0] > 0
+    res = dropping_robustness(ols, X, y, "x0", what="sign")
+    assert res.loc["sign", "achieved"]
+    assert {40, 41} <= set(res.loc["sign", "rows"])
+    assert res.loc["sign", "n_dropped"] <= 3
+    once = dropping_robustness(ols, X, y, "x0", what="sign", refit=False)
+    assert once.loc["sign", "n_dropped"] >= res.loc["sign", "n_dropped"]
+
+
+def test_dropping_prediction_change_logistic_and_errors():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import scale
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = pd.DataFrame(scale(X.iloc[:200, :4]), columns=X.columns[:4], index=X.index[:200])
+    y = y.iloc[:200]
+    lr = LogisticRegression(C=np.inf, solver="newton-cholesky").fit(X, y)
+    res = dropping_robustness(lr, X, y, X.iloc[0].to_numpy(), what="change", delta=-1.0)
+    r = res.loc["change"]
+    keep = X.index.difference(r["rows"])
+    refit = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-10).fit(
+        X.loc[keep], y.loc[keep])
+    assert r["refit"] == pytest.approx(refit.decision_function(X.iloc[:1])[0], rel=1e-5)
+    assert r["achieved"] and r["refit"] - r["original"] <= -1.0
+    with pytest.raises(ValueError, match="not a parameter"):
+        dropping_robustness(lr, X, y, "nope")
+    with pytest.raises(ValueError, match="delta"):
+        dropping_robustness(lr, X, y, "mean radius", what="change")
+    with pytest.raises(AttributeError, match="unpenalized"):
+        dropping_robustness(Ridge().fit(X, y), X, y, "mean radius", what="significance")
