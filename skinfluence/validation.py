@@ -374,7 +374,7 @@ def lds_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_subsets=
                 f"got {scores.shape}."
             )
     rng = np.random.default_rng(random_state)
-    size = max(1, int(round(alpha * n)))
+    size = max(1, round(alpha * n))
     subsets = np.zeros((int(n_subsets), n), dtype=bool)
     adapter = get_adapter(full)
     ones = np.ones(Xte.shape[0])
