@@ -198,3 +198,17 @@ def test_dropping_prediction_change_logistic_and_errors():
         dropping_robustness(lr, X, y, "mean radius", what="change")
     with pytest.raises(AttributeError, match="unpenalized"):
         dropping_robustness(Ridge().fit(X, y), X, y, "mean radius", what="significance")
+
+
+@pytest.mark.slow
+def test_readme_robustness_blocks_run():
+    """The README's "Is this conclusion robust?" blocks run as written."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Is this conclusion robust?")[1].split("\n## ")[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 4
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
