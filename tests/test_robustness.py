@@ -208,7 +208,7 @@ def test_readme_robustness_blocks_run():
 
     text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = text.split("## Is this conclusion robust?")[1].split("\n## ")[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 4
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
+        exec(compile(block, "README.md", "exec"), {})  # noqa: S102
