@@ -253,6 +253,26 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     return result
 
 
+def _retraining_setup(estimator, X, y, sample_weight, X_test, y_test, tol, max_iter):
+    """Validated data and the tight full refit that retraining checks start from.
+
+    Returns (Xt, y, s, template, full, Xt_test, y_test): the final step's training
+    data, a tight-tolerance warm-start template, the full refit from ``estimator``,
+    and the test data through the same transforms.
+    """
+    final, Xt = _split_pipeline(estimator, X)
+    check_is_fitted(final)
+    Xt = check_design(Xt, n_features=getattr(final, "n_features_in_", None))
+    y_arr = check_target(y, Xt.shape[0])
+    s = None if sample_weight is None else check_weights(sample_weight, Xt.shape[0])
+    template = clone(final).set_params(**_tight_params(final, tol, max_iter))
+    full = _warm_fit(template, final, Xt, y_arr, s)
+    _, Xte = _split_pipeline(estimator, X_test)
+    Xte = check_design(Xte, n_features=Xt.shape[1], name="X_test")
+    yte = check_target(y_test, Xte.shape[0], name="y_test")
+    return Xt, y_arr, s, template, full, Xte, yte
+
+
 class LdsCheckResult:
     """Linear datamodeling score of attribution scores (returned by :func:`lds_check`).
 
@@ -351,17 +371,9 @@ def lds_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_subsets=
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
     if int(n_subsets) < 3:
         raise ValueError(f"n_subsets must be at least 3; got {n_subsets}.")
-    final, Xt = _split_pipeline(estimator, X)
-    check_is_fitted(final)
-    Xt = check_design(Xt, n_features=getattr(final, "n_features_in_", None))
-    y_arr = check_target(y, Xt.shape[0])
-    s = None if sample_weight is None else check_weights(sample_weight, Xt.shape[0])
+    Xt, y_arr, s, template, full, Xte, yte = _retraining_setup(
+        estimator, X, y, sample_weight, X_test, y_test, tol, max_iter)
     n = Xt.shape[0]
-    template = clone(final).set_params(**_tight_params(final, tol, max_iter))
-    full = _warm_fit(template, final, Xt, y_arr, s)
-    _, Xte = _split_pipeline(estimator, X_test)
-    Xte = check_design(Xte, n_features=Xt.shape[1], name="X_test")
-    yte = check_target(y_test, Xte.shape[0], name="y_test")
     if scores is None:
         inf = influence(full, Xt, y_arr, s, **influence_options)
         scores = inf.loss_change(Xte, yte, method=method)
