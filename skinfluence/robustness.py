@@ -257,12 +257,7 @@ def penalty_influence(search, X, y, sample_weight=None, *, plot=False, ax=None, 
     params, name = _grid_path(search)
     values = [p[name] for p in params]
     options = dict(search.influence_options or {})
-    work = clone(search.estimator)
-    from .model_selection._search import _final_step
-
-    final, prefix = _final_step(work)
-    if search.warm_start and "warm_start" in final.get_params(deep=False):
-        work.set_params(**{f"{prefix}warm_start": True})
+    work = search._path_estimator()
     fit_kwargs = search._fit_kwargs(sample_weight)
     full, without = [], []
     crit = None

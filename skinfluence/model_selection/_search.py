@@ -153,6 +153,14 @@ class ALOSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.sparse = sub.input_tags.sparse
         return tags
 
+    def _path_estimator(self):
+        """A fresh clone that warm-starts from its previous fit along the grid."""
+        work = clone(self.estimator)
+        final, prefix = _final_step(work)
+        if self.warm_start and "warm_start" in final.get_params(deep=False):
+            work.set_params(**{f"{prefix}warm_start": True})
+        return work
+
     def _fit_kwargs(self, sample_weight):
         if sample_weight is None:
             return {}
@@ -184,10 +192,7 @@ class ALOSearchCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError("param_grid is empty: nothing to search.")
         options = dict(self.influence_options or {})
         fit_kwargs = self._fit_kwargs(sample_weight)
-        work = clone(self.estimator)
-        final, prefix = _final_step(work)
-        if self.warm_start and "warm_start" in final.get_params(deep=False):
-            work.set_params(**{f"{prefix}warm_start": True})
+        work = self._path_estimator()
 
         n = len(candidates)
         scores = np.full(n, np.nan)
@@ -221,9 +226,7 @@ class ALOSearchCV(MetaEstimatorMixin, BaseEstimator):
                     FitFailedWarning,
                     stacklevel=2,
                 )
-                work = clone(self.estimator)  # do not warm-start from a failed state
-                if self.warm_start and "warm_start" in final.get_params(deep=False):
-                    work.set_params(**{f"{prefix}warm_start": True})
+                work = self._path_estimator()  # do not warm-start from a failed state
             fit_time[k], score_time[k] = t1 - t0, t2 - t1
         if np.all(np.isnan(scores)) and first_error is not None:
             raise first_error  # every candidate failed: the data or the estimator is bad
