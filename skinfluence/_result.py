@@ -442,6 +442,27 @@ class Influence(InfluenceFunctionsMixin):
 
         return alo_score(self, scoring=scoring, sample_weight=sample_weight)
 
+    def cov_params(self):
+        """phi H^-1 of an unpenalized fit (statsmodels' ``cov_params()``); see
+        :func:`skinfluence.robustness.cov_params` (AttributeError for penalized fits).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(8.0)[:, None]; y = np.array([0.0, 1.5, 1.8, 3.2, 4.1, 4.8, 6.3, 7.0])
+        >>> LinearRegression().fit(X, y).influence().cov_params().shape
+        (2, 2)
+        """
+        from .robustness import cov_params
+
+        return cov_params(self)
+
+    @property
+    def bse(self):
+        """Standard errors sqrt(diag(phi H^-1)) of an unpenalized fit (statsmodels' ``bse``)."""
+        return np.sqrt(np.diag(self.cov_params()))
+
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):
         """Indices (positions) of the ``n`` rows with the largest ``|by|``.

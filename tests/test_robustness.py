@@ -105,8 +105,10 @@ def test_cov_params_match_statsmodels():
     inf = skinfluence.influence(lr, X, yb)
     ref = sm.GLM(yb, sm.add_constant(X), family=sm.families.Binomial()).fit()
     np.testing.assert_allclose(np.sqrt(np.diag(cov_params(inf))), ref.bse, rtol=1e-5)
+    np.testing.assert_allclose(inf.bse, ref.bse, rtol=1e-5)          # Influence.bse
     with pytest.raises(AttributeError, match="unpenalized"):
         cov_params(skinfluence.influence(Ridge().fit(X, y), X, y))
+    assert not hasattr(skinfluence.influence(Ridge().fit(X, y), X, y), "bse")
 
 
 # -- dropping_robustness ---------------------------------------------------------------------
