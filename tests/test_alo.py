@@ -230,3 +230,15 @@ def test_check_estimator(search):
         "check_fit2d_1sample": "one row has no leave-one-out prediction",
     }
     check_estimator(search, expected_failed_checks=expected)
+
+
+def test_search_sample_weight_equals_weighted_loo_grid_search(reg_data):
+    X, y = reg_data
+    w = np.random.default_rng(5).uniform(0.2, 3.0, size=len(y))
+    grid = {"alpha": [0.1, 3.0, 30.0]}
+    alo = ALOSearchCV(Ridge(), grid, scoring="neg_mean_squared_error").fit(X, y, sample_weight=w)
+    gs = GridSearchCV(Ridge(), grid, scoring="neg_mean_squared_error",
+                      cv=LeaveOneOut()).fit(X, y, sample_weight=w)   # weights in fit only
+    np.testing.assert_allclose(alo.cv_results_["mean_test_score"],
+                               gs.cv_results_["mean_test_score"], rtol=1e-9)
+    np.testing.assert_allclose(alo.best_estimator_.coef_, gs.best_estimator_.coef_)
