@@ -214,3 +214,24 @@ def test_readme_robustness_blocks_run():
     assert len(blocks) == 4
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})  # noqa: S102
+
+
+def test_penalty_influence_poisson_criterion_close_to_refit_alo():
+    """Mean-form GLM (the penalty share of each row): criterion without row i vs the ALO
+    criterion of an actual refit without row i."""
+    from sklearn.linear_model import PoissonRegressor
+
+    from skinfluence.robustness import _pair_loo_criterion, _row_criterion
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    y = rng.poisson(np.exp(0.3 + X @ [0.4, -0.3, 0.2]))
+    est = PoissonRegressor(alpha=0.02, solver="newton-cholesky", tol=1e-10)
+    inf = skinfluence.influence(clone(est).fit(X, y), X, y)
+    _, without = _pair_loo_criterion(inf, _row_criterion("neg_mean_poisson_deviance",
+                                                         inf.objective))
+    for i in range(3):
+        keep = np.arange(len(y)) != i
+        ref = skinfluence.influence(clone(est).fit(X[keep], y[keep]), X[keep], y[keep])
+        assert without[i] == pytest.approx(ref.alo_score("neg_mean_poisson_deviance"),
+                                           rel=0.01)
