@@ -457,6 +457,49 @@ class Influence(InfluenceFunctionsMixin):
             return np.asarray(obj.classes)[(eta > 0).astype(int)]
         return np.asarray(obj.classes)[np.argmax(eta, axis=1)]
 
+    def alo_score(self, scoring=None, sample_weight=None):
+        """Approximate leave-one-out estimate of ``scoring`` (see :mod:`skinfluence._alo`).
+
+        The scorer evaluated on the leave-one-out predictions: exact leave-one-out
+        for least squares and Ridge, ALO (Rad & Maleki 2020) for GLMs and the SVM.
+        ``scoring``: a scikit-learn scorer name or callable, None for the
+        estimator's ``score`` metric; greater is better (losses come negated).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.preprocessing import scale
+        >>> from skinfluence.linear_model import LogisticRegression
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> inf = LogisticRegression().fit(scale(X), y).influence()
+        >>> round(inf.alo_score("neg_log_loss"), 2)
+        -0.08
+        """
+        from ._alo import alo_score
+
+        return alo_score(self, scoring=scoring, sample_weight=sample_weight)
+
+    def cov_params(self):
+        """phi H^-1 of an unpenalized fit (statsmodels' ``cov_params()``); see
+        :func:`skinfluence.robustness.cov_params` (AttributeError for penalized fits).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.linear_model import LinearRegression
+        >>> X = np.arange(8.0)[:, None]; y = np.array([0.0, 1.5, 1.8, 3.2, 4.1, 4.8, 6.3, 7.0])
+        >>> LinearRegression().fit(X, y).influence().cov_params().shape
+        (2, 2)
+        """
+        from .robustness import cov_params
+
+        return cov_params(self)
+
+    @property
+    def bse(self):
+        """Standard errors sqrt(diag(phi H^-1)) of an unpenalized fit (statsmodels' ``bse``)."""
+        return np.sqrt(np.diag(self.cov_params()))
+
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):
         """Labels of the ``n`` rows with the largest ``|by|``, largest first.

@@ -245,3 +245,151 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     if plot:
         result.plot(ax=ax)
     return result
+
+
+def _retraining_setup(estimator, X, y, sample_weight, X_test, y_test, tol, max_iter):
+    """Validated data and the tight full refit that retraining checks start from.
+
+    Returns (Xt, y, s, template, full, Xt_test, y_test): the final step's training
+    data, a tight-tolerance warm-start template, the full refit from ``estimator``,
+    and the test data through the same transforms.
+    """
+    final, Xt = _split_pipeline(estimator, X)
+    check_is_fitted(final)
+    Xt = check_design(Xt, n_features=getattr(final, "n_features_in_", None))
+    y_arr = check_target(y, Xt.shape[0])
+    s = None if sample_weight is None else check_weights(sample_weight, Xt.shape[0])
+    template = clone(final).set_params(**_tight_params(final, tol, max_iter))
+    full = _warm_fit(template, final, Xt, y_arr, s)
+    _, Xte = _split_pipeline(estimator, X_test)
+    Xte = check_design(Xte, n_features=Xt.shape[1], name="X_test")
+    yte = check_target(y_test, Xte.shape[0], name="y_test")
+    return Xt, y_arr, s, template, full, Xte, yte
+
+
+class LdsCheckResult:
+    """Linear datamodeling score of attribution scores (returned by :func:`lds_check`).
+
+    Attributes
+    ----------
+    lds : float
+        Mean over test points of the Spearman correlation, across the random
+        subsets, between the summed attribution scores and the retrained output.
+    per_test : ndarray of shape (n_test,)
+        The Spearman correlation for each test point (NaN where constant).
+    predicted, actual : ndarray of shape (n_subsets, n_test)
+        Summed attributions of each subset's rows; each test point's loss after
+        retraining on the subset.
+    subsets : ndarray of bool, shape (n_subsets, n_samples)
+    method : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.validation import LdsCheckResult
+    >>> r = LdsCheckResult(np.array([[1.0], [2.0], [3.0]]), np.array([[1.0], [3.0], [2.0]]),
+    ...                    np.ones((3, 4), bool), "influence")
+    >>> round(r.lds, 2)
+    0.5
+    """
+
+    def __init__(self, predicted, actual, subsets, method):
+        self.predicted = predicted
+        self.actual = actual
+        self.subsets = subsets
+        self.method = method
+        self.per_test = np.array([_spearman(predicted[:, t], actual[:, t])
+                                  for t in range(actual.shape[1])])
+        finite = np.isfinite(self.per_test)
+        self.lds = float(np.mean(self.per_test[finite])) if finite.any() else float("nan")
+
+    def __repr__(self):
+        return (f"<LdsCheckResult: LDS={self.lds:.4f} over {self.actual.shape[1]} test points, "
+                f"{self.actual.shape[0]} retrained subsets, method={self.method!r}>")
+
+
+def lds_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_subsets=50, alpha=0.5,
+              method="influence", scores=None, random_state=None, tol=1e-10, max_iter=10_000,
+              **influence_options):
+    """Linear datamodeling score (LDS) of influence scores, by actual retraining.
+
+    Park et al. (TRAK, ICML 2023), as dattri's ``metric.lds`` defines it: draw
+    ``n_subsets`` random subsets S_m of ``alpha * n`` training rows, retrain the
+    model on each (warm-started from the full fit, at a tight tolerance), and
+    for each test point take the Spearman correlation over m between the
+    predicted output, the sum over i in S_m of row i's attribution score, and the
+    actual output of the retrained model (here: the test point's loss); the LDS
+    is its mean over test points. 1 means the scores rank subsets exactly as
+    retraining does; random scores give about 0. For a Pipeline the final step
+    is retrained on the transformed data.
+
+    Parameters
+    ----------
+    estimator : fitted supported estimator or Pipeline
+    X, y : training data the estimator was fitted on
+    X_test, y_test : test points whose losses are the model outputs
+    sample_weight : array-like of shape (n_samples,), default=None
+    n_subsets : int, default=50
+    alpha : float, default=0.5
+        Fraction of the training rows in each subset.
+    method : {"influence", "newton"}, default="influence"
+        Scores from :meth:`skinfluence.Influence.loss_change` (ignored when
+        ``scores`` is given).
+    scores : ndarray of shape (n_test, n_samples), default=None
+        Any attribution to check, in ``loss_change``'s convention (the change of
+        each test loss when a training row is removed): an influence sketch,
+        TracIn, a peer library's scores.
+    random_state : int, Generator or None, default=None
+    tol, max_iter : solver tolerance and iteration cap of the retraining
+    **influence_options
+        Passed to :func:`skinfluence.influence`.
+
+    Returns
+    -------
+    LdsCheckResult
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import scale
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence.validation import lds_check
+    >>> X, y = load_breast_cancer(return_X_y=True); X = scale(X)
+    >>> est = LogisticRegression(solver="newton-cholesky").fit(X[:300], y[:300])
+    >>> res = lds_check(est, X[:300], y[:300], X[300:340], y[300:340], n_subsets=20,
+    ...                 random_state=0)
+    >>> res.lds > 0.7
+    True
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+    if int(n_subsets) < 3:
+        raise ValueError(f"n_subsets must be at least 3; got {n_subsets}.")
+    Xt, y_arr, s, template, full, Xte, yte = _retraining_setup(
+        estimator, X, y, sample_weight, X_test, y_test, tol, max_iter)
+    n = Xt.shape[0]
+    if scores is None:
+        inf = influence(full, Xt, y_arr, s, **influence_options)
+        scores = inf.loss_change(Xte, yte, method=method)
+    else:
+        method = "given scores"
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.shape != (Xte.shape[0], n):
+            raise ValueError(
+                f"scores must have shape (n_test, n_samples) = {(Xte.shape[0], n)}; "
+                f"got {scores.shape}."
+            )
+    rng = np.random.default_rng(random_state)
+    size = max(1, round(alpha * n))
+    subsets = np.zeros((int(n_subsets), n), dtype=bool)
+    adapter = get_adapter(full)
+    ones = np.ones(Xte.shape[0])
+    actual = np.empty((int(n_subsets), Xte.shape[0]))
+    for m in range(int(n_subsets)):
+        idx = np.sort(rng.choice(n, size, replace=False))
+        subsets[m, idx] = True
+        est_m = _warm_fit(template, full, Xt[idx], y_arr[idx], None if s is None else s[idx])
+        actual[m] = adapter(est_m, Xte, yte, ones).per_sample_loss()
+    # including row i changes a test loss by -(its removal effect): sum over the subset
+    predicted = -(subsets.astype(np.float64) @ scores.T)
+    return LdsCheckResult(predicted, actual, subsets, method)
