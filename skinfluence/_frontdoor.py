@@ -742,6 +742,21 @@ def influence(
     return inf
 
 
+def own_fit_influence(estimator, X, y, sample_weight=None, **options):
+    """Influence of a fit an entry point made itself (a selector's, a search's).
+
+    The entry point chose the solver and its tolerance, so a loose tolerance is its
+    business, not the user's: the fit is polished to the optimum (Newton steps on
+    the cached factor) when the Hessian is small, and checked with warnings only
+    otherwise (and for L1 active sets, which polishing could change).
+    """
+    final = resolve(estimator).final
+    n_params = np.size(getattr(final, "coef_", 0)) + np.size(getattr(final, "intercept_", 0))
+    small = n_params <= _DIRECT_CHECK_MAX_PARAMS and not options.get("active_set", False)
+    options.setdefault("fit_check", "polish" if small else "warn")
+    return influence(estimator, X, y, sample_weight, **options)
+
+
 def build_objective(estimator, X, y, sample_weight=None, *, backend=None,
                     fit_check="auto", what="this sketch", solve=None, **options):
     """The verified objective for entry points that never form the Hessian (sketches).

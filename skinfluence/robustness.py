@@ -21,7 +21,8 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils.validation import check_is_fitted
 
-from ._api import _split_pipeline, influence
+from ._frontdoor import influence, own_fit_influence, prepare
+from .validation import _tight_params, _warm_fit
 
 __all__ = ["cov_params", "dropping_robustness", "penalty_influence"]
 
@@ -263,7 +264,7 @@ def penalty_influence(search, X, y, sample_weight=None, *, plot=False, ax=None, 
     crit = None
     for p in params:
         work.set_params(**p).fit(X, y, **fit_kwargs)
-        inf = influence(work, X, y, sample_weight=sample_weight, **options)
+        inf = own_fit_influence(work, X, y, sample_weight, **options)
         if crit is None:
             crit = _row_criterion(search.scoring, inf.objective)
         f, w = _pair_loo_criterion(inf, crit)
@@ -325,7 +326,7 @@ def _take(X, idx):
     return X[idx]
 
 
-def _target_vector(target, inf, estimator, n_params):
+def _target_vector(target, inf, encoder, n_params):
     """(a, label): the target is a' theta (a coefficient, or a prediction's linear predictor)."""
     names = inf.param_names
     if isinstance(target, str):
@@ -346,7 +347,7 @@ def _target_vector(target, inf, estimator, n_params):
     x = target if hasattr(target, "iloc") else np.asarray(target, dtype=float)
     if getattr(x, "ndim", 2) == 1:
         x = x.to_frame().T if hasattr(x, "to_frame") else x[None, :]
-    _, xt = _split_pipeline(estimator, x)
+    xt = encoder._design(x, "target")  # the front door's transforms and checks
     xt = np.asarray(xt.toarray() if sp.issparse(xt) else xt, dtype=float)
     if xt.shape[0] != 1:
         raise ValueError(f"target must be one row of X; got {xt.shape[0]} rows.")
@@ -487,8 +488,6 @@ def dropping_robustness(estimator, X, y, target, what="sign", *, alpha=0.05, del
     """
     import pandas as pd
 
-    from .validation import _tight_params, _warm_fit
-
     whats = [what] if isinstance(what, str) else list(what)
     for w in whats:
         if w not in ("sign", "significance", "change"):
@@ -499,16 +498,15 @@ def dropping_robustness(estimator, X, y, target, what="sign", *, alpha=0.05, del
         raise ValueError(f"max_fraction must be in (0, 1]; got {max_fraction}.")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
-    final, Xt = _split_pipeline(estimator, X)
-    check_is_fitted(final)
+    prep = prepare(estimator, X, y, sample_weight, fit_check="off")
+    final, Xt, y = prep.resolved.final, prep.X, prep.y
     labels = np.asarray(X.index) if hasattr(X, "index") else np.arange(Xt.shape[0])
-    y = np.asarray(y)
     n = Xt.shape[0]
-    s = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    s = None if sample_weight is None else prep.sample_weight
     template = clone(final).set_params(**_tight_params(final, tol, 10_000))
     full = _warm_fit(template, final, Xt, y, s) if refit else final
     inf0 = influence(full, Xt, y, s, **influence_options)
-    a, label = _target_vector(target, inf0, estimator, inf0.objective.n_params)
+    a, label = _target_vector(target, inf0, prep.encoder, inf0.objective.n_params)
     need_se = "significance" in whats
     phi0, se0, crit0 = _state(inf0, a, alpha, need_se)
     psi0 = _psi(inf0, a)

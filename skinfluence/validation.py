@@ -199,17 +199,10 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     """
     if select not in ("largest", "random"):
         raise ValueError(f"select must be 'largest' or 'random'; got {select!r}.")
-    adapter_keys = getattr(get_adapter(resolve(estimator).final), "options", ())
-    adapter_options = {k: v for k, v in influence_options.items() if k in adapter_keys}
-    prep = prepare(estimator, X, y, sample_weight, fit_check="off", **adapter_options)
-    final, Xt, y_arr = prep.resolved.final, prep.X, prep.y
-    s = None if sample_weight is None else prep.sample_weight
+    prep, Xt, y_arr, s, template, full, Xte, yte = _retraining_setup(
+        estimator, X, y, sample_weight, X_test, y_test, tol, max_iter, influence_options)
     n = Xt.shape[0]
-
-    template = clone(final).set_params(**_tight_params(final, tol, max_iter))
-    full = _warm_fit(template, final, Xt, y_arr, s)
     inf = influence(full, Xt, y_arr, s, **influence_options)
-    Xte, yte = prep.encoder.data(X_test, y_test)
 
     pred_loss = inf.loss_change(Xte, yte, method=method)  # (n_test, n)
     if rows is None:
@@ -247,24 +240,25 @@ def loo_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_rows=40,
     return result
 
 
-def _retraining_setup(estimator, X, y, sample_weight, X_test, y_test, tol, max_iter):
-    """Validated data and the tight full refit that retraining checks start from.
+def _retraining_setup(estimator, X, y, sample_weight, X_test, y_test, tol, max_iter,
+                      influence_options):
+    """Validated data (through the front door) and the tight full refit that
+    retraining checks start from.
 
-    Returns (Xt, y, s, template, full, Xt_test, y_test): the final step's training
-    data, a tight-tolerance warm-start template, the full refit from ``estimator``,
-    and the test data through the same transforms.
+    Returns (prep, Xt, y, s, template, full, Xt_test, y_test): the front door's
+    preparation, the final step's training data, a tight-tolerance warm-start
+    template, the full refit from ``estimator``, and the test data through the
+    same transforms (full width, labels as given).
     """
-    final, Xt = _split_pipeline(estimator, X)
-    check_is_fitted(final)
-    Xt = check_design(Xt, n_features=getattr(final, "n_features_in_", None))
-    y_arr = check_target(y, Xt.shape[0])
-    s = None if sample_weight is None else check_weights(sample_weight, Xt.shape[0])
+    adapter_keys = getattr(get_adapter(resolve(estimator).final), "options", ())
+    adapter_options = {k: v for k, v in influence_options.items() if k in adapter_keys}
+    prep = prepare(estimator, X, y, sample_weight, fit_check="off", **adapter_options)
+    final, Xt, y_arr = prep.resolved.final, prep.X, prep.y
+    s = None if sample_weight is None else prep.sample_weight
     template = clone(final).set_params(**_tight_params(final, tol, max_iter))
     full = _warm_fit(template, final, Xt, y_arr, s)
-    _, Xte = _split_pipeline(estimator, X_test)
-    Xte = check_design(Xte, n_features=Xt.shape[1], name="X_test")
-    yte = check_target(y_test, Xte.shape[0], name="y_test")
-    return Xt, y_arr, s, template, full, Xte, yte
+    Xte, yte = prep.encoder.data(X_test, y_test)
+    return prep, Xt, y_arr, s, template, full, Xte, yte
 
 
 class LdsCheckResult:
@@ -365,8 +359,8 @@ def lds_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_subsets=
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
     if int(n_subsets) < 3:
         raise ValueError(f"n_subsets must be at least 3; got {n_subsets}.")
-    Xt, y_arr, s, template, full, Xte, yte = _retraining_setup(
-        estimator, X, y, sample_weight, X_test, y_test, tol, max_iter)
+    prep, Xt, y_arr, s, template, full, Xte, yte = _retraining_setup(
+        estimator, X, y, sample_weight, X_test, y_test, tol, max_iter, influence_options)
     n = Xt.shape[0]
     if scores is None:
         inf = influence(full, Xt, y_arr, s, **influence_options)
@@ -382,14 +376,13 @@ def lds_check(estimator, X, y, X_test, y_test, *, sample_weight=None, n_subsets=
     rng = np.random.default_rng(random_state)
     size = max(1, round(alpha * n))
     subsets = np.zeros((int(n_subsets), n), dtype=bool)
-    adapter = get_adapter(full)
-    ones = np.ones(Xte.shape[0])
+
     actual = np.empty((int(n_subsets), Xte.shape[0]))
     for m in range(int(n_subsets)):
         idx = np.sort(rng.choice(n, size, replace=False))
         subsets[m, idx] = True
         est_m = _warm_fit(template, full, Xt[idx], y_arr[idx], None if s is None else s[idx])
-        actual[m] = adapter(est_m, Xte, yte, ones).per_sample_loss()
+        actual[m] = prep.encoder.objective(est_m, Xte, yte).per_sample_loss()
     # including row i changes a test loss by -(its removal effect): sum over the subset
     predicted = -(subsets.astype(np.float64) @ scores.T)
     return LdsCheckResult(predicted, actual, subsets, method)

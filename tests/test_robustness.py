@@ -9,6 +9,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 import skinfluence
 from skinfluence.model_selection import ALOSearchCV
 from skinfluence.robustness import cov_params, penalty_influence
+from itertools import combinations
+from skinfluence.robustness import dropping_robustness
 
 
 # -- penalty_influence ---------------------------------------------------------------------
@@ -112,9 +114,7 @@ def test_cov_params_match_statsmodels():
 
 
 # -- dropping_robustness ---------------------------------------------------------------------
-from itertools import combinations
 
-from skinfluence.robustness import dropping_robustness
 
 
 def _ols_coef_se(X, y, j):

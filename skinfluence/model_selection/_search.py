@@ -15,6 +15,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._alo import alo_score, resolve_scorer
+from .._frontdoor import own_fit_influence
 
 __all__ = ["ALOSearchCV"]
 
@@ -181,8 +182,6 @@ class ALOSearchCV(MetaEstimatorMixin, BaseEstimator):
         -------
         self
         """
-        from .._api import influence
-
         if not (self.error_score == "raise" or isinstance(self.error_score, (int, float))):
             raise ValueError(
                 f"error_score must be 'raise' or a number; got {self.error_score!r}."
@@ -207,7 +206,7 @@ class ALOSearchCV(MetaEstimatorMixin, BaseEstimator):
                 work.set_params(**params)
                 work.fit(X, y, **fit_kwargs)
                 t1 = time.perf_counter()
-                inf = influence(work, X, y, sample_weight=sample_weight, **options)
+                inf = own_fit_influence(work, X, y, sample_weight, **options)
                 if self.scorer_ is None:
                     self.scorer_ = resolve_scorer(self.scoring, inf.objective)
                 scores[k] = alo_score(inf, self.scorer_)

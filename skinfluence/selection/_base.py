@@ -17,7 +17,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
 
-from .._frontdoor import influence, resolve, validate_data
+from .._frontdoor import own_fit_influence, validate_data
 from ..adapters import get_adapter
 
 
@@ -84,13 +84,8 @@ def _default_estimator(estimator, y):
 
 
 def _fitted_influence(est, X, y):
-    """Influence of a selector's own fit: polished to the optimum when the Hessian
-    is small (the selector chose the fit, so a loose solver tolerance is its own
-    business, not the user's), else checked with warnings only."""
-    final = resolve(est).final
-    n_params = (np.size(getattr(final, "coef_", 0)) + np.size(getattr(final, "intercept_", 0)))
-    check = "polish" if n_params <= 4000 else "warn"
-    return influence(est, X, y, fit_check=check)
+    """Influence of the selector's own fit (see ``_frontdoor.own_fit_influence``)."""
+    return own_fit_influence(est, X, y)
 
 
 def _capped_probabilities(a, target):
