@@ -9,9 +9,9 @@ To support a new estimator, write one function and register it::
         return LinearObjective(loss, X, y, sample_weight, coef, intercept, ...)
 """
 
+from . import _sgd  # noqa: F401  (SGDClassifier, SGDRegressor)
 from . import _sklearn  # noqa: F401  (registers the scikit-learn adapters)
 from . import _svm  # noqa: F401  (SmoothHingeSVC, LinearSVC(loss="hinge") via a temperature)
-from . import _sgd  # noqa: F401, I001  (SGDClassifier, SGDRegressor)
 from ._registry import get_adapter, register_adapter, supported_estimators
 
 __all__ = ["get_adapter", "register_adapter", "supported_estimators"]
