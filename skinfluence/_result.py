@@ -28,6 +28,7 @@ from functools import cached_property
 import numpy as np
 from scipy import stats
 
+from ._attribution import feature_attribution as _feature_attribution
 from ._engine import InfluenceEngine
 from .utils._chunks import top_indices
 from ._functions import InfluenceFunctionsMixin
@@ -419,6 +420,8 @@ class Influence(InfluenceFunctionsMixin):
         if eta.ndim == 1:
             return np.asarray(obj.classes)[(eta > 0).astype(int)]
         return np.asarray(obj.classes)[np.argmax(eta, axis=1)]
+
+    feature_attribution = _feature_attribution  # per-feature split of loss_change/TracIn
 
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):
