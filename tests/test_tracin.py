@@ -111,7 +111,7 @@ def test_recorder_api_and_errors(data):
 def _compare_with_retraining(data, epochs, n_rows):
     """(pearson, spearman) of IF, IF-newton and TracIn against actual retraining."""
     Xtr, ytr, Xte, yte = data
-    kw = dict(loss="log_loss", alpha=1e-2, shuffle=False, random_state=0)
+    kw = {"loss": "log_loss", "alpha": 1e-2, "shuffle": False, "random_state": 0}
 
     def train(Xa, ya):
         rec = TracInRecorder(SGDClassifier(**kw))
