@@ -83,7 +83,7 @@ class EKFACSolver:
         for start, stop, Xc in iter_row_chunks(obj.X, 2 * q + K * K):
             B = obj.eta_hessian("observed", X=Xc, y=obj.y[start:stop],
                                 sample_weight=s[start:stop], backend=be)
-            D = np.einsum("ka,ikl,la->ia", QA, B, QA)               # (rows, K): q_a' B_i q_a
+            D = np.einsum("ka,ika->ia", QA, B @ QA)                 # (rows, K): q_a' B_i q_a
             Z = be.design_matmul(Xc, QS, obj.fit_intercept)         # (rows, q): q_b' xt_i
             lam += D.T @ (Z * Z)
         pen = (obj.pen + self.engine.damping).reshape(K, q)
