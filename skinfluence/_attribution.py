@@ -197,11 +197,17 @@ def pairwise_attribution(objective, terms, rows, share=None):
 
 
 def _rows(rows, n):
+    """Validated row positions, in the caller's order (a mask: ascending)."""
     from ._functions import _row_indices
 
     if rows is None:
         return np.arange(n)
-    return _row_indices(rows, n)
+    _row_indices(rows, n)  # validates (range, dtype, non-empty)
+    idx = np.asarray(rows)
+    if idx.dtype == bool:
+        return np.flatnonzero(idx)
+    idx = np.atleast_1d(idx).astype(np.intp)
+    return np.where(idx < 0, idx + n, idx)
 
 
 def feature_attribution(self, X_test, y_test, rows=None, method="influence",

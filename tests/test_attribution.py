@@ -64,6 +64,8 @@ def test_ridge_csr_and_poisson_penalty_share():
     X, y = load_diabetes(return_X_y=True)
     inf = skinfluence.influence(Ridge(alpha=1.0).fit(X, y), sp.csr_matrix(X), y)
     _check_sum(inf, X[:4], y[:4], np.arange(10))
+    fa = _check_sum(inf, X[:4], y[:4], [9, 2, -1])          # the caller's order is kept
+    assert fa.rows.tolist() == [9, 2, len(y) - 1]
     # mean-form penalty: the row's share of pen*theta is split over parameters too
     yp = np.random.default_rng(0).poisson(np.exp(0.3 * scale(X)[:, 2]))
     est = PoissonRegressor(alpha=0.1).fit(scale(X), yp)
