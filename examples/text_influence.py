@@ -9,7 +9,9 @@ is trained epoch by epoch through ``TracInRecorder``; then
 1. one test prediction is explained by its most influential training documents
    (influence functions and TracIn side by side) and by the *words* that carry
    each document's influence (``feature_attribution``: exact for a linear
-   model, the score split over the words the two documents share);
+   model; for TracIn only words the two documents share contribute, while
+   H^-1 couples words, so under influence functions a training document also
+   acts through words the test review lacks);
 2. Han, Wallace & Tsvetkov (ACL 2020)'s artifact measure: for every test
    review, the 10 training documents that most support its prediction; words
    over-represented among them (ratio of their frequency there to their
@@ -22,7 +24,21 @@ is trained epoch by epoch through ``TracInRecorder``; then
 3. verified by retraining: removing each test review's 10 most supportive
    documents, predicted (sum of influence) vs actual change of its loss.
 
-Run: ``python examples/text_influence.py`` (about 20 s of CPU).
+Measured (600 training, 200 test reviews, 20 epochs)::
+
+    test accuracy 0.985; weight of 'spielberg': +1.50
+    top supporting training documents, influence: [563, 306, 437], TracIn: [563, 541, 78];
+    Pearson r(IF, TracIn) over all documents = 0.53
+    Han et al.: ... screen x1.26, pace x1.18, music x1.10, script x1.10; spielberg x0.74
+    words whose training signal most *raises* the loss of the test reviews that
+    contain them: spielberg -0.0238, boring -0.0109, brilliant -0.0093, story -0.0016
+    removing each test review's 10 most supportive documents (15 reviews, retrained):
+    predicted vs actual Pearson r = 0.990; mean predicted +0.101, actual +0.290
+
+(The sum of individual influences ranks the group removals right, r = 0.99,
+but underestimates their size: ten documents at once are beyond first order.)
+
+Run: ``python examples/text_influence.py`` (about 30 s of CPU).
 """
 
 import numpy as np
