@@ -24,23 +24,16 @@ import argparse
 import time
 
 import numpy as np
-import scipy.sparse as sp
+from bench_svm import text_data as svm_text_data
 from sklearn.linear_model import LogisticRegression
 
 import skinfluence
 
 
-def text_data(n, p, K, words_per_row=60, seed=0):
-    rng = np.random.default_rng(seed)
-    freq = 1.0 / np.arange(1, p + 1) ** 1.1
-    freq /= freq.sum()
-    nnz = rng.poisson(words_per_row, size=n).clip(1)
-    indptr = np.concatenate([[0], np.cumsum(nnz)])
-    cols = rng.choice(p, size=indptr[-1], p=freq)
-    vals = np.log1p(rng.poisson(1.0, size=indptr[-1]) + 1.0) * np.log(1.0 / freq[cols])
-    X = sp.csr_matrix((vals, cols, indptr), shape=(n, p))
-    X.sum_duplicates()
-    X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))))
+def text_data(n, p, K, seed=0):
+    """bench_svm's sparse text-like X with K classes drawn from a sparse softmax model."""
+    X, _ = svm_text_data(n, p, seed=seed)
+    rng = np.random.default_rng(seed + 1)
     W = rng.standard_normal((p, K)) * (rng.random((p, K)) < 0.05) * 8
     eta = np.asarray(X @ W) + rng.gumbel(size=(n, K))
     return X, eta.argmax(axis=1)

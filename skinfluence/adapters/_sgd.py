@@ -49,6 +49,8 @@ small but not zero (it shrinks with more epochs, a decaying learning rate, or
 that SGD's parameters approach that optimum.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.utils.class_weight import compute_class_weight
@@ -69,6 +71,7 @@ from ._sklearn import (
     _param_names,
     _regression_target,
     _single_output_coef,
+    encode_classes,
 )
 from ._svm import _check_temperature, _hinge_error
 
@@ -222,14 +225,10 @@ def _sgd_classifier(estimator, X, y, sample_weight, temperature=None, **options)
     classes = estimator.classes_
     K = len(classes)
     y = np.asarray(y)
-    unseen = np.setdiff1d(np.unique(y), classes)
-    if unseen.size:
-        raise ValueError(
-            f"y contains labels not seen during fit: {unseen.tolist()[:10]}; the "
-            f"estimator knows {classes.tolist()}."
-        )
-    y_idx = np.searchsorted(classes, y)
-    s = np.asarray(sample_weight, dtype=np.float64)
+    # label positions (unseen labels refused); class weights are applied below, as
+    # SGDClassifier computes them (from y alone, not with the sample weights)
+    y_idx, s = encode_classes(SimpleNamespace(classes_=classes, class_weight=None), y,
+                              sample_weight)
     if estimator.class_weight is not None:
         if K > 2:
             raise UnsupportedEstimatorError(
