@@ -15,7 +15,18 @@ refitted model misclassifies the target. Digits 3 vs 8 of ``load_digits``
 classified test images with the smallest margin (Koh & Liang attacked every
 correct test image; far-from-boundary images need larger changes).
 
-Run: ``python examples/training_set_attack.py`` (about 30 s of CPU).
+Measured (178 training images, test accuracy 0.989, 15 targets)::
+
+    k = 1 training images per step: 11/15 flipped, median 8 steps, median L_inf 0.25,
+          median 3 images changed
+    k = 3 training images per step: 15/15 flipped, median 4 steps, median L_inf 0.15,
+          median 5 images changed
+
+(pixels in [0, 1]; every flip confirmed by refitting. No random-perturbation
+control was run, so this shows that the attack works, not how much the
+influence direction beats an untargeted change of the same size.)
+
+Run: ``python examples/training_set_attack.py`` (a few minutes of CPU).
 """
 
 import numpy as np
