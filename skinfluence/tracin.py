@@ -175,15 +175,7 @@ class TracInRecorder:
         K, q = obj.n_outputs, obj.p_
         terms = []
         for cp in self.checkpoints_:
-            o = copy.copy(obj)
-            coef, icpt = cp["coef"], cp["intercept"]
-            if coef.shape != (K, obj.n_features):
-                raise ValueError(
-                    f"Checkpoint coef has shape {coef.shape}; the model has {(K, obj.n_features)}."
-                )
-            theta = np.column_stack([icpt, coef]) if obj.fit_intercept else coef
-            o.theta = theta.ravel()
-            o._eta = None
+            o = _at_checkpoint(obj, cp)
             G = o.eta_gradient(X_test, y_test)
             lr = np.full((K, q), cp["lr"])
             if obj.fit_intercept:
@@ -249,10 +241,7 @@ class TracInRecorder:
                               else np.einsum("ij,ij->i", Xc, Xc))
         out = np.zeros(obj.n_samples)
         for cp in self.checkpoints_:
-            o = copy.copy(obj)
-            theta = (np.column_stack([cp["intercept"], cp["coef"]]) if obj.fit_intercept
-                     else cp["coef"])
-            o.theta, o._eta = theta.ravel(), None
+            o = _at_checkpoint(obj, cp)
             c2 = np.sum(o.eta_gradient() ** 2, axis=1)
             icpt = cp["intercept_lr"] if obj.fit_intercept else 0.0
             out += c2 * (cp["lr"] * sq + icpt)
@@ -291,6 +280,18 @@ class TracInRecorder:
     def __sklearn_clone__(self):
         return TracInRecorder(clone(self.estimator), self.learning_rate,
                               **self.influence_options)
+
+
+def _at_checkpoint(objective, cp):
+    """A shallow copy of the objective with the checkpoint's parameters."""
+    K, p = objective.n_outputs, objective.n_features
+    coef, icpt = cp["coef"], cp["intercept"]
+    if coef.shape != (K, p):
+        raise ValueError(f"Checkpoint coef has shape {coef.shape}; the model has {(K, p)}.")
+    o = copy.copy(objective)
+    theta = np.column_stack([icpt, coef]) if objective.fit_intercept else coef
+    o.theta, o._eta = theta.ravel(), None
+    return o
 
 
 def _gradient_vectors(objective, X, G):
