@@ -12,6 +12,7 @@ import io
 import numpy as np
 
 from ._explain import html_table, summary_rows, top_rows
+from ._frontdoor import influence
 
 MODELS = ("ols", "logistic", "poisson")
 
@@ -138,8 +139,6 @@ def run_report(path, target, model, out, index_col=None, n_rows=10):
     import matplotlib
 
     matplotlib.use("Agg")
-    from ._api import influence
-
     X, y = load_table(path, target, index_col=index_col)
     est = _estimator(model).fit(X, y)
     inf = influence(est, X, y)

@@ -28,6 +28,8 @@ from functools import cached_property
 import numpy as np
 from scipy import stats
 
+from ._attribution import feature_attribution as _feature_attribution
+from ._alo import alo_score as _alo_score
 from ._engine import InfluenceEngine
 from ._functions import InfluenceFunctionsMixin
 from ._randomized import use_sketched_leverage
@@ -475,13 +477,17 @@ class Influence(InfluenceFunctionsMixin):
         >>> round(inf.alo_score("neg_log_loss"), 2)
         -0.08
         """
-        from ._alo import alo_score
-
-        return alo_score(self, scoring=scoring, sample_weight=sample_weight)
+        return _alo_score(self, scoring=scoring, sample_weight=sample_weight)
 
     def cov_params(self):
-        """phi H^-1 of an unpenalized fit (statsmodels' ``cov_params()``); see
-        :func:`skinfluence.robustness.cov_params` (AttributeError for penalized fits).
+        """Covariance of the fitted parameters, phi H^-1 (statsmodels' ``cov_params()``).
+
+        Unpenalized fits only: OLS (phi = RSS / (n - p)) and GLMs (phi = 1 for
+        binomial and Poisson, Pearson chi^2 / (n - p) otherwise), H the Fisher
+        information; the square roots of its diagonal equal statsmodels'
+        ``bse``. Penalized, damped, multinomial and SVM fits raise AttributeError:
+        phi H^-1 with a penalty is not the sampling covariance of a biased
+        estimate, and a t-statistic built on it would be silently wrong.
 
         Examples
         --------
@@ -491,14 +497,24 @@ class Influence(InfluenceFunctionsMixin):
         >>> LinearRegression().fit(X, y).influence().cov_params().shape
         (2, 2)
         """
-        from .robustness import cov_params
-
-        return cov_params(self)
+        obj = self.objective
+        if obj.is_penalized or self.engine.damping:
+            raise AttributeError(
+                "Standard errors are defined here for unpenalized fits only (phi H^-1 "
+                "of a penalized fit is not the sampling covariance of its biased "
+                "estimate). Refit without penalty (LinearRegression, "
+                "LogisticRegression(C=np.inf), PoissonRegressor(alpha=0), ...) to test "
+                "a coefficient."
+            )
+        self._need_glm("cov_params")
+        return self.dispersion * self.engine.factor("fisher").inverse()
 
     @property
     def bse(self):
         """Standard errors sqrt(diag(phi H^-1)) of an unpenalized fit (statsmodels' ``bse``)."""
         return np.sqrt(np.diag(self.cov_params()))
+
+    feature_attribution = _feature_attribution  # per-feature split of loss_change/TracIn
 
     # -- convenience --------------------------------------------------------------
     def top(self, n=10, by="cooks_distance"):

@@ -40,7 +40,7 @@ SOLVER_OPTIONS = {
 ALL_SOLVER_OPTIONS = frozenset(
     [o for opts in SOLVER_OPTIONS.values() for o in opts] + ["strategy"]
 )
-SOLVERS = ("auto", "direct", "cg", "lissa")
+SOLVERS = ("auto", "direct", "cg", "lissa", "ekfac")
 
 #: "auto" uses the direct solver up to this many parameters (dense H of 128 MiB)
 AUTO_DIRECT_MAX_PARAMS = 4000
@@ -506,6 +506,10 @@ def make_solver(engine, solver="auto", **options):
         )
     if solver == "direct":
         return DirectSolver(engine)
+    if solver == "ekfac":  # eigenvalue-corrected Kronecker factors (skinfluence/_ekfac.py)
+        from ._ekfac import EKFACSolver
+
+        return EKFACSolver(engine)
     op = HessianOperator(obj, engine.backend, engine.B("observed"), damping=engine.damping)
     if solver == "cg":
         return CGSolver(op, **options)

@@ -74,20 +74,7 @@ def cov_params(inf):
     >>> bool(np.allclose(bse, sm.OLS(y, sm.add_constant(X)).fit().bse))
     True
     """
-    obj = inf.objective
-    if obj.is_penalized or inf.engine.damping:
-        raise AttributeError(
-            "Standard errors are defined here for unpenalized fits only (phi H^-1 of a "
-            "penalized fit is not the sampling covariance of its biased estimate). "
-            "Refit without penalty (LinearRegression, LogisticRegression(C=np.inf), "
-            "PoissonRegressor(alpha=0), ...) to test a coefficient."
-        )
-    if not inf._glm:
-        raise AttributeError(
-            f"Standard errors need a single-output exponential-family model; this is "
-            f"{type(obj.loss).__name__}."
-        )
-    return inf.dispersion * inf.engine.factor("fisher").inverse()
+    return inf.cov_params()
 
 
 # -- per-row criteria of a grid search ------------------------------------------------------

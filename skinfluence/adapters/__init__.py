@@ -12,6 +12,7 @@ To support a new estimator, write one function and register it::
 """
 
 from .._model import LinearObjective
+from . import _sgd  # noqa: F401  (SGDClassifier, SGDRegressor)
 from . import _sklearn  # noqa: F401  (registers the scikit-learn adapters)
 from . import _svm  # noqa: F401  (SmoothHingeSVC, LinearSVC(loss="hinge") via a temperature)
 from ._registry import get_adapter, register_adapter, supported_estimators
