@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._engine import InfluenceEngine
 from ._result import Influence
-from ._solvers import ALL_SOLVER_OPTIONS
+from ._solvers import ALL_SOLVER_OPTIONS, SOLVERS
 from .adapters import get_adapter
 from .backends import Backend, backend_for, get_backend
 from .exceptions import (
@@ -403,12 +403,11 @@ def check_fit(objective, solve, *, mode="auto", damping=0.0, what="influence", b
         # by design not this objective's optimum: say how far, never refuse
         check.status = "surrogate"
         check.message = (
-            f"{objective.surrogate}; they are {dec:.3g} standard errors from its "
-            "optimum, so the estimates are approximations (fit_check='polish' "
-            "analyses the surrogate's optimum instead)."
+            f"{objective.surrogate}: the fitted parameters are {dec:.3g} standard errors "
+            "from this objective's optimum, so the estimates are approximations "
+            "(fit_check='polish' analyses the optimum instead)."
         )
-        if mode != "auto" or gross:
-            warnings.warn(check.message, FitCheckWarning, stacklevel=3)
+        warnings.warn(check.message, FitCheckWarning, stacklevel=3)
     elif gross:
         check.status, check.message = "mismatch", _mismatch_message(dec, per_row, exact)
         if mode in ("auto", "raise"):
@@ -641,11 +640,12 @@ def influence(
         else ``skinfluence.get_config()["backend"]``.
     damping : float, default=0.0
         Added to the Hessian's diagonal before factoring (and by every solver).
-    solver : {"auto", "direct", "cg", "lissa"}, default="auto"
+    solver : {"auto", "direct", "cg", "lissa", "ekfac"}, default="auto"
         Inverse-Hessian-vector products of the influence functions: cached
         Cholesky factor, conjugate gradients on Hessian-vector products (never
-        forms H; sparse X with 10^5 features), or LiSSA. ``"auto"``: direct up
-        to 4,000 parameters, CG beyond.
+        forms H; sparse X with 10^5 features), LiSSA, or EK-FAC (Kronecker
+        eigenbasis; wide multinomial models). ``"auto"``: direct up to 4,000
+        parameters (or the n x n dual form for wide data), CG beyond.
     fit_check : {"auto", "warn", "raise", "polish", "off"}, default="auto"
         Verification that the fitted parameters are the optimum of the
         objective rebuilt from these data (one gradient pass and one solve with
@@ -701,7 +701,7 @@ def influence(
     >>> inf.fit_check.status
     'ok'
     """
-    _check_choice(solver, "solver", ("auto", "direct", "cg", "lissa"))
+    _check_choice(solver, "solver", SOLVERS)
     _check_choice(leverage_method, "leverage_method", ("exact", "sketch"))
     prep = prepare(estimator, X, y, sample_weight, backend=backend, damping=damping,
                    fit_check=fit_check, **options)

@@ -70,6 +70,26 @@ def _row_indices(rows, n, name="rows"):
     return idx
 
 
+def gradient_vectors(objective, X, G, backend=None):
+    """Dense (P, m): column t is Xt_t' G_t, the parameter gradient of row t of X."""
+    obj = objective
+    K, q, m = obj.n_outputs, obj.p_, X.shape[0]
+    out = np.empty((K, q, m))
+    if sp.issparse(X):
+        Xd = X.toarray()
+    elif backend is not None:  # the (P, m) result lives on the host anyway
+        Xd = backend.to_numpy(X)
+    else:
+        Xd = np.asarray(X)
+    for k in range(K):
+        if obj.fit_intercept:
+            out[k, 0] = G[:, k]
+            out[k, 1:] = (Xd * G[:, k, None]).T
+        else:
+            out[k] = (Xd * G[:, k, None]).T
+    return out.reshape(K * q, m)
+
+
 class InfluenceFunctionsMixin:
     """Influence functions of :class:`skinfluence.Influence` (see the module docstring).
 
@@ -121,20 +141,7 @@ class InfluenceFunctionsMixin:
 
     def _gradient_vectors(self, X, G):
         """Dense (P, m): column t is Xt_t' G_t, the parameter gradient of row t."""
-        obj = self.objective
-        K, q, m = obj.n_outputs, obj.p_, X.shape[0]
-        out = np.empty((K, q, m))
-        if sp.issparse(X):
-            Xd = X.toarray()
-        else:  # the (P, m) result lives on the host anyway
-            Xd = self._backend.to_numpy(X)
-        for k in range(K):
-            if obj.fit_intercept:
-                out[k, 0] = G[:, k]
-                out[k, 1:] = (Xd * G[:, k, None]).T
-            else:
-                out[k] = (Xd * G[:, k, None]).T
-        return out.reshape(K * q, m)
+        return gradient_vectors(self.objective, X, G, self._backend)
 
     def _summed_gradient(self, X, G):
         """(P,): sum_t Xt_t' G_t, one pass."""

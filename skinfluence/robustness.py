@@ -493,6 +493,9 @@ def dropping_robustness(estimator, X, y, target, what="sign", *, alpha=0.05, del
     template = clone(final).set_params(**_tight_params(final, tol, 10_000))
     full = _warm_fit(template, final, Xt, y, s) if refit else final
     inf0 = influence(full, Xt, y, s, **influence_options)
+    names = prep.resolved.feature_names()
+    if names is not None:  # Xt is the validated array: keep the caller's column names
+        inf0.objective.rename_features(names)
     a, label = _target_vector(target, inf0, prep.encoder, inf0.objective.n_params)
     need_se = "significance" in whats
     phi0, se0, crit0 = _state(inf0, a, alpha, need_se)

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from ._frontdoor import influence
+from ._functions import gradient_vectors
 from .utils._chunks import iter_row_chunks
 
 _SPARSE_INTERCEPT_DECAY = 0.01  # sklearn.linear_model._base.SPARSE_INTERCEPT_DECAY
@@ -179,7 +180,7 @@ class TracInRecorder:
             lr = np.full((K, q), cp["lr"])
             if obj.fit_intercept:
                 lr[:, 0] = cp["intercept_lr"]
-            U = _gradient_vectors(o, X_test, G) * lr.reshape(-1, 1)
+            U = gradient_vectors(o, X_test, G) * lr.reshape(-1, 1)
             terms.append((U, o.eta_gradient()))
         return terms
 
@@ -291,15 +292,6 @@ def _at_checkpoint(objective, cp):
     theta = np.column_stack([icpt, coef]) if objective.fit_intercept else coef
     o.theta, o._eta = theta.ravel(), None
     return o
-
-
-def _gradient_vectors(objective, X, G):
-    """(P, m) parameter gradients Xt_t' G_t (the Influence helper, without an Influence)."""
-    from ._functions import InfluenceFunctionsMixin
-
-    holder = InfluenceFunctionsMixin.__new__(InfluenceFunctionsMixin)
-    holder.objective = objective
-    return holder._gradient_vectors(X, G)
 
 
 __all__ = ["TracInRecorder"]

@@ -101,6 +101,11 @@ EXAMPLES = {
     "SmoothHingeSVC": (SmoothHingeSVC(C=1.0, temperature=0.5, tol=1e-10), _binary, {}),
     "LinearSVC": (LinearSVC(loss="hinge", C=0.1, tol=1e-10, max_iter=100_000), _binary,
                   {"temperature": 0.5, "fit_check": "warn"}),
+    # SGD stops near its optimum: checked (a warning says how far), analysed polished
+    "SGDClassifier": (sk.SGDClassifier(loss="log_loss", alpha=0.01, random_state=0), _binary,
+                      {"fit_check": "polish"}),
+    "SGDRegressor": (sk.SGDRegressor(alpha=0.01, random_state=0), lambda: (
+        scale(_regression()[0]), _regression()[1] / 100.0), {"fit_check": "polish"}),
 }
 
 
@@ -116,7 +121,13 @@ def test_every_adapter_rebuilds_the_objective_its_estimator_minimized(key):
         assert opt in inspect.signature(adapter).parameters
     inf = skinfluence.influence(est, X, y, **options)
     obj = inf.objective
-    if name != "LinearSVC":  # the smoothed hinge is not what liblinear minimized
+    if name == "LinearSVC":  # the smoothed hinge is not what liblinear minimized
+        assert inf.fit_check.status == "surrogate", inf.fit_check
+    elif name.startswith("SGD"):
+        assert inf.fit_check.status == "polished"
+        with pytest.warns(skinfluence.FitCheckWarning, match="stochastic gradient"):
+            assert skinfluence.influence(est, X, y).fit_check.status == "surrogate"
+    else:
         assert inf.fit_check.status == "ok", inf.fit_check
     # evaluation data: unit weights, same encoding
     Xe, ye = inf._encode_test(X[:5], y[:5])

@@ -77,6 +77,9 @@ from ._sklearn import (
 from ._svm import _check_temperature, _hinge_error
 
 _PIECEWISE_LINEAR = ("perceptron", "epsilon_insensitive")
+# the fit check tells how far SGD stopped and never refuses (fit_check="polish" goes on
+# to the exact optimum of the same objective)
+_SGD_STOPS = "stochastic gradient descent stops near, not at, the optimum of its objective"
 
 
 class _PiecewiseQuadraticLoss(BaseLoss):
@@ -264,10 +267,12 @@ def _sgd_classifier(estimator, X, y, sample_weight, *, temperature=None):
             loss = _OneVsRestLoss(binary, K, neg)
         yy = y_idx
         names = _param_names(feats, fit_intercept, outputs=[str(c) for c in classes])
-    return LinearObjective(
+    objective = LinearObjective(
         loss, X, yy, s, coef, intercept, fit_intercept,
         penalty=pen, param_names=names, classes=classes,
     )
+    objective.surrogate = _SGD_STOPS
+    return objective
 
 
 @register_adapter(SGDRegressor)
@@ -279,8 +284,10 @@ def _sgd_regressor(estimator, X, y, sample_weight):
         loss = _PiecewiseQuadraticLoss(estimator.loss, estimator.epsilon)
     coef, intercept = _single_output_coef(estimator)
     feats = _feature_names(estimator, coef.shape[1])
-    return LinearObjective(
+    objective = LinearObjective(
         loss, X, _regression_target(y), _weights(sample_weight, X.shape[0]), coef, intercept,
         estimator.fit_intercept, penalty=_sgd_penalty(estimator, X.shape[0]),
         param_names=_param_names(feats, estimator.fit_intercept),
     )
+    objective.surrogate = _SGD_STOPS
+    return objective
