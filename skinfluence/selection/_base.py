@@ -15,7 +15,6 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.multiclass import type_of_target
 
 from .._api import influence
 from ..adapters import get_adapter
@@ -60,9 +59,15 @@ def _check_fraction(fraction, name="fraction"):
 
 
 def _is_classification(estimator, y):
+    """Classification iff the estimator is a classifier (never guessed from y's values).
+
+    Without an estimator: labels of a non-float dtype (int, bool, str, object)
+    are classes; a float target is continuous (a whole-number float target is
+    not turned into classes).
+    """
     if estimator is not None:
         return is_classifier(estimator)
-    return type_of_target(y) in ("binary", "multiclass")
+    return np.asarray(y).dtype.kind not in "fc"
 
 
 def _default_estimator(estimator, y):
