@@ -126,3 +126,23 @@ def test_task_decided_by_estimator_not_by_target_values():
     assert _is_classification(None, y.astype(int))
     assert not _is_classification(LinearRegression(), y.astype(int))
     assert _is_classification(LogisticRegression(), y)
+
+
+def test_without_validation_data_held_out_rows_are_returned():
+    """The old default dropped 26% of clean rows (the held-out 20% among them)."""
+    from skinfluence.selection import NoValidationDataWarning
+
+    X, y = _cancer()
+    for sel in (InfluenceFilter(LogisticRegression(), random_state=0),
+                InfluenceRelabeler(LogisticRegression(), random_state=0)):
+        with pytest.warns(NoValidationDataWarning):
+            Xs, ys = sel.fit_resample(X, y)
+        assert sel.candidate_indices_.size < y.size
+        assert Xs.shape[0] >= 0.98 * y.size
+        np.testing.assert_array_equal(Xs, X[sel.sample_indices_])
+        changed = getattr(sel, "removed_indices_", None)
+        if changed is None:
+            changed = sel.relabeled_indices_
+            held = np.setdiff1d(np.arange(y.size), sel.candidate_indices_)
+            np.testing.assert_array_equal(ys[held], y[held])  # held-out labels untouched
+        assert changed.size <= 0.02 * y.size

@@ -126,6 +126,9 @@ class BaseSelector(BaseEstimator):
     """
 
     _uses_validation = False
+    # filters/relabelers return the rows held out for validation unchanged (a
+    # samplers' subset leaves them out)
+    _returns_held_out = False
 
     def fit_resample(self, X, y, X_val=None, y_val=None):
         """Select training rows; return the selected ``X`` and ``y``.
@@ -183,6 +186,13 @@ class BaseSelector(BaseEstimator):
         if weight is not None:
             self.sample_weight_ = np.asarray(weight, dtype=np.float64)
         y_out = ys[idx] if y_new is None else y_new
+        if self._returns_held_out and candidates.size < Xc.shape[0]:
+            y_full = yc.copy()
+            y_full[self.sample_indices_] = y_out
+            self.sample_indices_ = np.union1d(
+                self.sample_indices_, np.setdiff1d(np.arange(Xc.shape[0]), candidates)
+            )
+            y_out = y_full[self.sample_indices_]
         return _safe_indexing(X, self.sample_indices_), y_out
 
     # -- validation data -----------------------------------------------------------

@@ -175,7 +175,8 @@ class InfluenceFilter(BaseSelector):
         ``"self_influence"`` needs ``n_remove`` or a number.
     validation_fraction : float in (0, 1), default=0.2
         Held-out share of the training rows when ``score="validation"`` and no
-        validation data is given (with a warning).
+        validation data is given (with a warning). The held-out rows are
+        returned unchanged (they are never dropped).
     random_state : int, RandomState or None, default=None
         Used only for the held-out split.
 
@@ -206,6 +207,8 @@ class InfluenceFilter(BaseSelector):
     >>> f.removed_indices_.tolist(), f.n_removed_
     ([0, 1, 2, 3, 4], 5)
     """
+
+    _returns_held_out = True
 
     def __init__(
         self, estimator=None, score="validation", n_remove=None, threshold="auto",
@@ -301,7 +304,7 @@ class InfluenceRelabeler(BaseSelector):
         loss on removal exceeds it (no refit check). "auto": the rule above.
     validation_fraction : float in (0, 1), default=0.2
         Held-out share of the training rows when no validation data is given
-        (with a warning; those rows are not returned).
+        (with a warning); those rows are returned with their labels unchanged.
     random_state : int, RandomState or None, default=None
 
     Attributes
@@ -343,6 +346,7 @@ class InfluenceRelabeler(BaseSelector):
     """
 
     _uses_validation = True
+    _returns_held_out = True
 
     def __init__(
         self, estimator=None, n_relabel=None, threshold="auto", validation_fraction=0.2,
