@@ -5,7 +5,8 @@ rule of issue 12): the predicted decrease of the mean validation loss when the
 row is removed must exceed ``z`` = 2 standard errors over the validation rows
 (each validation row gives one predicted change), and the change as a whole
 must lower the validation loss of an actual refit by more than 2 standard
-errors of the paired per-row decrease (otherwise nothing is changed). A class never loses all its rows.
+errors of the paired per-row decrease (otherwise nothing is changed). A class
+never loses all its rows.
 """
 
 import numbers
@@ -287,7 +288,8 @@ class InfluenceRelabeler(BaseSelector):
     (b) the leave-one-out prediction disagrees with its label; the flips are
     kept only if the model refitted on the relabeled data lowers the
     validation loss by more than twice the standard error of the paired
-    per-row decrease (otherwise no label is changed). No class ever loses all its rows. (The former default,
+    per-row decrease (otherwise no label is changed). No class ever loses all
+    its rows. (The former default,
     every row with a positive predicted harm, flipped 78 of 298 correct
     labels of a clean breast-cancer training set.)
 
