@@ -171,8 +171,9 @@ def mislabel_ranking(estimator, X, y, *, method="auto", sample_weight=None,
     in probability (the refits move them by up to 0.15); multinomial (wine)
     max 0.028 (moves up to 0.38); exact for least squares and Ridge. The
     ranking of the most suspect rows is the refits' ranking
-    (``tests/test_label_errors.py``; README, "Finding label errors"). Cost: one factorization of the Hessian (also for
-    multinomial models) plus one pass over X.
+    (``tests/test_label_errors.py``; README, "Finding label errors").
+    Cost: one factorization of the Hessian (also for multinomial models) plus
+    one pass over X.
 
     Examples
     --------
