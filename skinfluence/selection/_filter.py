@@ -2,8 +2,10 @@
 
 The default thresholds act on a row only when the evidence is clear (Wave-2
 rule of issue 12): the predicted decrease of the mean validation loss when the
-row is removed must exceed ``z`` = 2 standard errors over the validation rows
-(each validation row gives one predicted change), and the change as a whole
+row is removed, measured in standard errors over the validation rows (each
+validation row gives one predicted change), must be significant under a
+Benjamini-Hochberg false-discovery control at 5% over the rows tested, and the
+change as a whole
 must lower the validation loss of an actual refit by more than 2 standard
 errors of the paired per-row decrease (otherwise nothing is changed). A class
 never loses all its rows.
@@ -13,36 +15,63 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy import stats
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
 from ._base import BaseSelector, _is_classification
+from ._scores import validation_loss_change
 
 _SCORES = ("validation", "cooks", "self_influence")
-_Z = 2.0  # standard errors the predicted decrease must exceed (threshold="auto")
+_Z = 2.0  # standard errors of the paired decrease the refit check asks for
 
 
-def _validation_harm(inf, X_val, y_val):
+def _fdr_threshold(harm, se, q=0.05):
+    """Per-row threshold of ``threshold="auto"``: Benjamini-Hochberg at level q.
+
+    One-sided p-value of "removing row i does not lower the validation loss":
+    p_i = P(Z > harm_i / se_i). The rows with the k smallest p-values are
+    flagged, k the largest with p_(k) <= k q / n: the expected share of
+    harmless rows among the flagged is at most q, and on clean data (no row
+    harmful) the chance of flagging any row is at most q. Returned as a
+    threshold on ``harm`` per row (``harm > t_i`` exactly for the flagged rows).
+    """
+    n = harm.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, harm / se, np.where(harm > 0, np.inf, -np.inf))
+    p = stats.norm.sf(z)
+    order = np.argsort(p, kind="stable")
+    ok = np.flatnonzero(p[order] <= q * np.arange(1, n + 1) / n)
+    flagged = np.zeros(n, dtype=bool)
+    if ok.size:
+        flagged[order[: ok[-1] + 1]] = True
+    return np.where(flagged, -np.inf, np.inf)
+
+
+def _validation_harm(inf, X_val, y_val, max_rows=1000):
     """Per-row harm (predicted decrease of the mean validation loss) and its standard error.
 
-    harm_i = -mean_j d_ij, se_i = sd_j(d_ij) / sqrt(n_val), with d_ij the
-    predicted change of validation row j's loss when training row i is removed
-    (``Influence.loss_change``), accumulated over blocks of validation rows so
-    that no (n_val, n) matrix larger than ~16 MiB is held.
+    harm_i = -mean_j d_ij (all validation rows, one solve), se_i = sd_j(d_ij) /
+    sqrt(n_val), with d_ij the predicted change of validation row j's loss when
+    training row i is removed (``Influence.loss_change``). The standard
+    deviation is estimated on at most ``max_rows`` evenly spaced validation
+    rows, in blocks that keep the (rows, n) matrix under ~128 MiB.
     """
+    harm = -validation_loss_change(inf, X_val, y_val)
     n_val = X_val.shape[0]
     n = inf.objective.n_samples
-    step = max(1, min(n_val, (1 << 21) // max(n, 1)))
+    sub = np.unique(np.linspace(0, n_val - 1, min(n_val, max_rows)).round().astype(int))
+    step = max(1, min(sub.size, (1 << 24) // max(n, 1)))
     s = np.zeros(n)
     s2 = np.zeros(n)
-    for start in range(0, n_val, step):
-        rows = np.arange(start, min(start + step, n_val))
+    for start in range(0, sub.size, step):
+        rows = sub[start:start + step]
         D = np.asarray(inf.loss_change(_safe_indexing(X_val, rows), y_val[rows]))
         s += D.sum(axis=0)
         s2 += np.square(D).sum(axis=0)
-    mean = s / n_val
-    var = np.maximum(s2 / n_val - mean**2, 0.0) * n_val / max(n_val - 1, 1)
-    return -mean, np.sqrt(var / n_val)
+    m = sub.size
+    var = np.maximum(s2 / m - (s / m) ** 2, 0.0) * m / max(m - 1, 1)
+    return harm, np.sqrt(var / n_val)
 
 
 def _harm_scores(selector, X, y, X_val, y_val, score):
@@ -151,7 +180,8 @@ class InfluenceFilter(BaseSelector):
     Rows are dropped by rank (``n_remove``) or by ``threshold``. The default
     (``score="validation"``, ``threshold="auto"``) is safe on clean data: a
     row is dropped only if its predicted decrease of the mean validation loss
-    exceeds twice its standard error over the validation rows, and the drop
+    is significant in standard errors over the validation rows
+    (Benjamini-Hochberg at a 5% false-discovery rate over the rows), and the drop
     is kept only if the model refitted without those rows lowers the
     validation loss (log loss for classifiers with probabilities) by more
     than twice the standard error of the paired per-row decrease; otherwise
@@ -231,7 +261,7 @@ class InfluenceFilter(BaseSelector):
             raise ValueError(f"score must be one of {_SCORES}; got {self.score!r}.")
         n = X.shape[0]
         harm, se, est, _ = _harm_scores(self, X, y, X_val, y_val, self.score)
-        auto = {"validation": None if se is None else np.maximum(_Z * se, 0.0),
+        auto = {"validation": None if se is None else _fdr_threshold(harm, se),
                 "cooks": 4.0 / n}.get(self.score)
         drop = _flagged(harm, self.n_remove, self.threshold, auto, "n_remove")
         if drop.size == n:
@@ -284,7 +314,8 @@ class InfluenceRelabeler(BaseSelector):
 
     The default (``threshold="auto"``) is safe on clean data: a row is
     relabeled only if (a) its predicted decrease of the mean validation loss
-    on removal exceeds twice its standard error over the validation rows and
+    on removal is significant in standard errors over the validation rows
+    (Benjamini-Hochberg at a 5% false-discovery rate over the rows) and
     (b) the leave-one-out prediction disagrees with its label; the flips are
     kept only if the model refitted on the relabeled data lowers the
     validation loss by more than twice the standard error of the paired
@@ -341,10 +372,10 @@ class InfluenceRelabeler(BaseSelector):
     >>> y_noisy = y.copy(); y_noisy[flip] = 1 - y_noisy[flip]
     >>> r = InfluenceRelabeler()
     >>> Xs, ys = r.fit_resample(X[:450], y_noisy[:450], X_val=X[450:], y_val=y[450:])
-    >>> r.n_flipped_, float(np.isin(r.relabeled_indices_, flip).mean())  # 15 of 40 fixed
-    (25, 0.6)
+    >>> r.n_flipped_, int(np.isin(r.relabeled_indices_, flip).sum())  # 6 of the 40 fixed
+    (9, 6)
     >>> [round(v, 3) for v in r.validation_loss_]          # validation log loss: refit check
-    [0.218, 0.098]
+    [0.218, 0.15]
     """
 
     _uses_validation = True
@@ -377,7 +408,7 @@ class InfluenceRelabeler(BaseSelector):
         best = np.argmax(other, axis=1)
         target = model_classes[best]
         prefers_other = other[np.arange(y.size), best] > P[np.arange(y.size), y_idx]
-        flip = _flagged(harm, self.n_relabel, self.threshold, np.maximum(_Z * se, 0.0),
+        flip = _flagged(harm, self.n_relabel, self.threshold, _fdr_threshold(harm, se),
                         "n_relabel")
         auto = self.n_relabel is None and isinstance(self.threshold, str)
         if auto:
