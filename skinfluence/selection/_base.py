@@ -59,9 +59,12 @@ def _check_fraction(fraction, name="fraction"):
 
 
 def _is_classification(estimator, y):
-    """Decided by the estimator (scikit-learn's ``is_classifier``), never by the
-    values of y: a whole-number float target is a regression target. Without an
-    estimator, the default one is chosen from y's dtype (see ``_default_estimator``)."""
+    """Classification iff the estimator is a classifier (never guessed from y's values).
+
+    Without an estimator: labels of a non-float dtype (int, bool, str, object)
+    are classes; a float target is continuous (a whole-number float target is
+    not turned into classes).
+    """
     if estimator is not None:
         return is_classifier(estimator)
     return np.asarray(y).dtype.kind not in "fc"
@@ -133,6 +136,9 @@ class BaseSelector(BaseEstimator, metaclass=ABCMeta):
     """
 
     _uses_validation = False
+    # filters/relabelers return the rows held out for validation unchanged (a
+    # samplers' subset leaves them out)
+    _returns_held_out = False
 
     @abstractmethod
     def _select(self, X, y, X_val, y_val, rng):
@@ -194,6 +200,13 @@ class BaseSelector(BaseEstimator, metaclass=ABCMeta):
         if weight is not None:
             self.sample_weight_ = np.asarray(weight, dtype=np.float64)
         y_out = ys[idx] if y_new is None else y_new
+        if self._returns_held_out and candidates.size < Xc.shape[0]:
+            y_full = yc.copy()
+            y_full[self.sample_indices_] = y_out
+            self.sample_indices_ = np.union1d(
+                self.sample_indices_, np.setdiff1d(np.arange(Xc.shape[0]), candidates)
+            )
+            y_out = y_full[self.sample_indices_]
         # rows of the caller's own container (a DataFrame keeps its index); other
         # array-likes come back as the validated array
         indexable = hasattr(X, "iloc") or hasattr(X, "tocsr") or isinstance(X, np.ndarray)
