@@ -44,9 +44,41 @@ class Backend(ABC):
     """
 
     name = None
+    #: True when per-row results are lazy arrays (e.g. dask): callers then build
+    #: one lazy expression over all rows instead of looping over row chunks
+    lazy = False
 
     def __init__(self, device=None):
         self.device = device
+
+    # -- hooks of the front door (defaults: NumPy/SciPy inputs) -------------------------
+    @classmethod
+    def owns(cls, X):
+        """True if X is an array of this backend's library, checked without importing it.
+
+        The front door looks a backend up by the top-level module of X's type
+        (``type(X).__module__.split(".")[0]``, e.g. ``"dask"``), which is the
+        backend's entry-point name, and asks it ``owns(X)``.
+        """
+        return False
+
+    def check_design(self, X, name="X"):
+        """Validate a 2-D finite float design on this backend's terms and return it."""
+        from ..utils._validation import check_design
+
+        return check_design(X, name=name)
+
+    def to_numpy(self, a):
+        """A small array (p x p, or an explicitly gathered vector) as a NumPy array."""
+        import numpy as np
+
+        return np.asarray(a)
+
+    def to_frame(self, data, index=None):
+        """A data frame of per-row columns ``{name: array}`` (default: pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(data, index=index)
 
     def prepare(self, X):
         """Return X in the form the other methods accept (e.g. moved to a device)."""
