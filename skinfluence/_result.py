@@ -440,6 +440,9 @@ class Influence(InfluenceFunctionsMixin):
     def summary_frame(self):
         """All per-row diagnostics as a pandas DataFrame (indexed like X).
 
+        With the dask backend (a dask array X) a lazy dask DataFrame, one
+        partition per row chunk of X.
+
         Columns: ``dfb_<param>`` (DFBETAS), ``cooks_d``, ``hat``, and for
         single-output exponential-family models also ``dffits``, ``cov_ratio``,
         ``student_resid``, ``student_resid_external``, ``pearson_resid``,
@@ -454,7 +457,7 @@ class Influence(InfluenceFunctionsMixin):
         (10, 11)
         """
         try:
-            import pandas as pd
+            import pandas  # noqa: F401  (a clear error before any work)
         except ImportError as exc:  # pragma: no cover
             raise ImportError('summary_frame needs pandas: pip install "skinfluence[pandas]"') from exc
         data = {f"dfb_{p}": col for p, col in zip(self.param_names, self.dfbetas.T)}
@@ -468,7 +471,7 @@ class Influence(InfluenceFunctionsMixin):
             data["pearson_resid"] = self.pearson_residuals
             data["deviance_resid"] = self.deviance_residuals
             data["influential"] = self.influential.any(axis=1)
-        return pd.DataFrame(data, index=self.index)
+        return self.engine.backend.to_frame(data, index=self.index)
 
     def plot(self, kind="influence", ax=None, n_labels=5):
         """Plot diagnostics with matplotlib; returns the Axes.
