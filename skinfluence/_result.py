@@ -285,7 +285,8 @@ class Influence(InfluenceFunctionsMixin):
                 np.abs(self.dfbetas) > 1,
                 (np.abs(self.dffits) > 3 * np.sqrt(k / (n - k)))[:, None],
                 (np.abs(1 - self.cov_ratio) > 3 * k / (n - k))[:, None],
-                (stats.f.cdf(self.cooks_distance, k, n - k) > 0.5)[:, None],
+                # F_{k, n-k}(cooks) > 0.5 as a comparison with the median (stays lazy)
+                (self.cooks_distance > stats.f.ppf(0.5, k, n - k))[:, None],
                 (h > 3 * k / n)[:, None],
             ]
         return np.hstack(cols)
@@ -416,8 +417,9 @@ class Influence(InfluenceFunctionsMixin):
         eta = self.loo_decision_function()
         if obj.classes is None:
             return obj.loss.mean(eta)
-        if eta.ndim == 1:
-            return np.asarray(obj.classes)[(eta > 0).astype(int)]
+        if eta.ndim == 1:  # np.where keeps a lazy (dask) eta lazy
+            classes = np.asarray(obj.classes)
+            return np.where(eta > 0, classes[1], classes[0])
         return np.asarray(obj.classes)[np.argmax(eta, axis=1)]
 
     # -- convenience --------------------------------------------------------------
