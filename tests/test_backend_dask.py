@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRegressor, Ridge
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+)
 
 import skinfluence
 
@@ -72,7 +77,7 @@ def _pair(kind):
     "kind", ["ols", pytest.param("ridge", marks=pytest.mark.slow), "logistic", "poisson"]
 )
 def test_every_diagnostic_matches_numpy_and_stays_lazy(client, kind):
-    lazy, ref, X, y = _pair(kind)
+    lazy, ref, X, _y = _pair(kind)
     assert lazy.engine.backend.name == "dask"  # chosen from the array type
     n = X.shape[0]
     got = {name: getattr(lazy, name) for name in DIAGNOSTICS}
@@ -115,7 +120,7 @@ def test_loss_change_matches_numpy(client, kind):
 
 
 def test_summary_frame_is_a_dask_dataframe(client):
-    lazy, ref, X, y = _pair("logistic")
+    lazy, ref, X, _y = _pair("logistic")
     frame = lazy.summary_frame()
     assert type(frame).__module__.startswith("dask")
     assert frame.npartitions == X.shape[0] // CHUNK
