@@ -13,15 +13,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import (
     LinearRegression,
     LogisticRegression,
     PoissonRegressor,
     Ridge,
 )
+from sklearn.preprocessing import scale
 
 import skinfluence
+from skinfluence.selection import LeverageSampler, OptimalSubsampler, UIDSSampler
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -254,3 +256,51 @@ def test_importing_skinfluence_never_imports_dask():
 def test_entry_point_is_declared():
     text = (REPO / "pyproject.toml").read_text()
     assert 'dask = "skinfluence.backends._dask:DaskBackend"' in text
+
+
+def _sampler_data(n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_t(3, size=(n, 4))
+    return X, X @ [1.0, 2.0, 3.0, 0.5] + rng.normal(size=n)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LeverageSampler(n_samples=150, method="slev", random_state=0),
+    lambda: OptimalSubsampler(n_samples=200, n_pilot=400, random_state=0),
+    lambda: OptimalSubsampler(n_samples=200, n_pilot=400, criterion="prediction",
+                              random_state=1),
+])
+def test_samplers_on_dask_match_numpy_and_return_numpy(make):
+    X, y = _sampler_data()
+    Xd = da.from_array(X, chunks=(400, 2))  # column chunks too
+    counting = _CountingScheduler()
+    lazy = make()
+    with dask.config.set(scheduler=counting):
+        Xs, ys = lazy.fit_resample(Xd, y)
+    assert type(Xs) is np.ndarray
+    # X itself (n x p) is never gathered: only the score vector, p x p and the subsample
+    assert max(counting.sizes) <= X.shape[0]
+    ref = make()
+    Xr, yr = ref.fit_resample(X, y)
+    np.testing.assert_array_equal(lazy.sample_indices_, ref.sample_indices_)
+    np.testing.assert_allclose(lazy.probabilities_, ref.probabilities_, rtol=1e-9)
+    np.testing.assert_allclose(lazy.sample_weight_, ref.sample_weight_, rtol=1e-9)
+    np.testing.assert_array_equal(Xs, Xr)
+    np.testing.assert_array_equal(ys, yr)
+
+
+def test_uids_on_dask_matches_numpy_and_needs_validation_data():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = scale(X)
+    Xd = da.from_array(X[:400], chunks=(100, 30))
+    lazy = UIDSSampler(fraction=0.5, random_state=0)
+    Xs, _ = lazy.fit_resample(Xd, y[:400], X_val=da.from_array(X[400:], chunks=50),
+                              y_val=y[400:])
+    ref = UIDSSampler(fraction=0.5, random_state=0)
+    Xr, _ = ref.fit_resample(X[:400], y[:400], X_val=X[400:], y_val=y[400:])
+    assert type(Xs) is np.ndarray
+    np.testing.assert_array_equal(lazy.sample_indices_, ref.sample_indices_)
+    np.testing.assert_allclose(lazy.influence_, ref.influence_, rtol=1e-8, atol=1e-14)
+    np.testing.assert_array_equal(Xs, Xr)
+    with pytest.raises(ValueError, match="needs X_val and y_val"):
+        UIDSSampler().fit_resample(Xd, y[:400])

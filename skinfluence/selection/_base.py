@@ -77,6 +77,37 @@ def _default_estimator(estimator, y):
     return est
 
 
+def _lazy_owner(X):
+    """The backend of a lazy array type (dask) that owns X, else None (NumPy path)."""
+    from .._api import _owning_backend  # SHIM: the lead's front-door lookup at merge
+
+    owner = _owning_backend(X, None)
+    return owner if owner is not None and owner.lazy else None
+
+
+def take_rows(X, idx):
+    """Rows ``idx`` of X (any order, repeats allowed); a lazy X is gathered to NumPy.
+
+    A dask X is read in sorted row order (each chunk once) and the rows are put
+    back in the order of ``idx``.
+    """
+    owner = _lazy_owner(X)
+    if owner is None:
+        return _safe_indexing(X, idx)
+    idx = np.asarray(idx, dtype=np.intp)
+    order = np.argsort(idx, kind="stable")
+    rows = owner.to_numpy(X[idx[order]])
+    out = np.empty_like(rows)
+    out[order] = rows
+    return out
+
+
+def gather(values):
+    """A per-row score as a NumPy vector (computes a lazy dask array once)."""
+    owner = _lazy_owner(values)
+    return np.asarray(values if owner is None else owner.to_numpy(values))
+
+
 def _capped_probabilities(a, target):
     """pi_i = min(1, c a_i) with c chosen so that sum(pi) = target (a >= 0).
 
@@ -142,17 +173,31 @@ class BaseSelector(BaseEstimator):
         X_resampled : same type as X, shape (n_selected, n_features)
         y_resampled : ndarray of shape (n_selected,)
         """
-        Xc = check_design(X)
+        owner = _lazy_owner(X)
+        Xc = check_design(X) if owner is None else owner.check_design(X, "X")
         yc = check_target(y, Xc.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
+        if owner is not None and self._uses_validation and X_val is None:
+            raise ValueError(
+                f"{type(self).__name__} on a {owner.name} array needs X_val and y_val "
+                "(holding out part of a distributed X is not supported)."
+            )
         rng = check_random_state(getattr(self, "random_state", None))
         candidates = np.arange(Xc.shape[0])
         if self._uses_validation:
             if X_val is None:
                 candidates, X_val, y_val = self._hold_out(Xc, yc, rng)
             else:
-                X_val = check_design(X_val, n_features=Xc.shape[1], name="X_val")
+                val_owner = _lazy_owner(X_val)
+                if val_owner is not None:
+                    X_val = val_owner.check_design(X_val, "X_val")
+                    if X_val.shape[1] != Xc.shape[1]:
+                        raise ValueError(
+                            f"X_val has {X_val.shape[1]} features, but X has {Xc.shape[1]}."
+                        )
+                else:
+                    X_val = check_design(X_val, n_features=Xc.shape[1], name="X_val")
                 y_val = check_target(y_val, X_val.shape[0], name="y_val")
                 self._check_validation_labels(yc, y_val)
         elif X_val is not None:
@@ -178,6 +223,8 @@ class BaseSelector(BaseEstimator):
         if weight is not None:
             self.sample_weight_ = np.asarray(weight, dtype=np.float64)
         y_out = ys[idx] if y_new is None else y_new
+        if owner is not None:  # the subsample comes back in memory, as NumPy
+            return take_rows(Xc, self.sample_indices_), y_out
         return _safe_indexing(X, self.sample_indices_), y_out
 
     # -- validation data -----------------------------------------------------------
