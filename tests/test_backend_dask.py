@@ -304,3 +304,21 @@ def test_uids_on_dask_matches_numpy_and_needs_validation_data():
     np.testing.assert_array_equal(Xs, Xr)
     with pytest.raises(ValueError, match="needs X_val and y_val"):
         UIDSSampler().fit_resample(Xd, y[:400])
+
+
+def test_readme_dask_section_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    import re
+    import tempfile
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Tables larger than memory: the Dask backend", 1)[1].split("\n## ")[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    namespace = {}
+    exec(compile(block, "README.md (Dask section)", "exec"), namespace)  # noqa: S102
+    assert isinstance(namespace["cooks"], da.Array)
+    assert namespace["Xs"].shape[1] == 5
+    back = da.from_zarr(namespace["out"] + "/cooks.zarr").compute()
+    est, X, y = namespace["est"], namespace["X"].compute(), namespace["y"].compute()
+    np.testing.assert_allclose(back, skinfluence.influence(est, X, y).cooks_distance, rtol=1e-9)
