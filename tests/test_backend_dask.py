@@ -322,3 +322,59 @@ def test_readme_dask_section_runs_as_written(tmp_path, monkeypatch):
     back = da.from_zarr(namespace["out"] + "/cooks.zarr").compute()
     est, X, y = namespace["est"], namespace["X"].compute(), namespace["y"].compute()
     np.testing.assert_allclose(back, skinfluence.influence(est, X, y).cooks_distance, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name,scale,const", [
+    ("LogisticRegression", 1.0, False), ("LinearRegression", 0.5, False),
+    ("PoissonRegression", 1.0, True),
+])
+def test_daskml_adapters_rebuild_dask_glms_objective(name, scale, const):
+    """The adapter's objective equals dask-glm's own (families + l2 regularizer, the
+    intercept appended last and penalized) up to the documented scale, at any theta."""
+    dl = pytest.importorskip("dask_ml.linear_model")
+    from dask_glm.families import Logistic, Normal, Poisson
+    from dask_glm.regularizers import Regularizer
+
+    family = {"LogisticRegression": Logistic, "LinearRegression": Normal,
+              "PoissonRegression": Poisson}[name]
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    y = (rng.uniform(size=300) < 0.4).astype(float) if name.startswith("Logistic") else (
+        rng.poisson(2.0, size=300).astype(float))
+    C = 0.3
+    ours, theirs = [], []
+    for _ in range(3):
+        beta = rng.normal(scale=0.5, size=4)  # dask-glm's order: coef..., intercept
+        est = getattr(dl, name)(C=C, solver="lbfgs")
+        est.coef_, est.intercept_ = beta[:3], beta[3]
+        inf = skinfluence.influence(est, da.from_array(X, chunks=(100, 3)), y)
+        ours.append(inf.objective.value(backend=inf.engine.backend))
+        Xi = np.hstack([X, np.ones((300, 1))])
+        theirs.append(family.pointwise_loss(beta, Xi, y)
+                      + Regularizer.get("l2").f(beta) / C)
+    ours, theirs = np.array(ours), scale * np.array(theirs)
+    if const:  # the half deviance differs from the negative log-likelihood by a constant
+        ours, theirs = ours - ours[0], theirs - theirs[0]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-9)
+
+
+def test_daskml_adapter_is_lazy_and_refuses_what_it_cannot_represent():
+    dl = pytest.importorskip("dask_ml.linear_model")
+    code = (
+        "import sys, skinfluence, skinfluence.adapters\n"
+        "assert 'dask_ml' not in sys.modules, 'dask_ml was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 2))
+    y = (X[:, 0] > 0).astype(float)
+    est = dl.LogisticRegression(solver="lbfgs", C=1.0, max_iter=200).fit(X, y)
+    inf = skinfluence.influence(est, da.from_array(X, chunks=(100, 2)), y)
+    assert inf.param_names == ["(Intercept)", "x0", "x1"]
+    assert np.all(inf.objective.pen == 1.0)  # 1/C on every coordinate, intercept too
+    with pytest.raises(ValueError, match="sample_weight"):
+        skinfluence.influence(est, X, y, sample_weight=np.full(400, 2.0))
+    l1 = dl.LogisticRegression(penalty="l1")  # fitted by hand: only the penalty matters
+    l1.coef_, l1.intercept_ = np.array([1.0, 0.0]), 0.0
+    with pytest.raises(TypeError, match="not smooth"):
+        skinfluence.influence(l1, X, y)
