@@ -91,7 +91,7 @@ def phase_memory(n):
         return dask.compute(inf.leverage, inf.cooks_distance)
 
     t = time.perf_counter()
-    h_np, c_np = numpy_run()
+    _, c_np = numpy_run()
     out["numpy_s"] = time.perf_counter() - t
     with dask.config.set(scheduler="threads", num_workers=1):  # the pure overhead
         t = time.perf_counter()
@@ -99,7 +99,7 @@ def phase_memory(n):
         out["dask_1thread_s"] = time.perf_counter() - t
     with dask.config.set(scheduler="threads", num_workers=2):
         t = time.perf_counter()
-        h_da, c_da = dask_run()
+        _, c_da = dask_run()
         out["dask_threaded_s"] = time.perf_counter() - t
     out["max_rel_diff"] = float(np.max(np.abs(c_da - c_np) / np.maximum(np.abs(c_np), 1e-300)))
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
