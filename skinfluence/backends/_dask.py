@@ -31,8 +31,10 @@ What it does
   diagnostics as for any dask computation.
 * **Limits of this version**: y and ``sample_weight`` (one number per row) are
   gathered to the client by the validation (X, p numbers per row, stays
-  distributed); single-output models only (a multinomial logistic regression
-  raises ``ValueError``); scipy.sparse blocks are not supported.
+  distributed); scipy.sparse blocks are not supported; influence sketching
+  (:mod:`skinfluence.sketch`) does not take dask arrays yet. Multinomial
+  logistic regression works (its K x K leave-one-out systems are solved block
+  by block); its ``loo_predict`` labels are computed eagerly.
 
 Non-dask inputs (e.g. a small NumPy test set passed to ``loss_change``) are
 handled by the NumPy backend.
