@@ -318,7 +318,8 @@ class InfluenceEngine:
                 B = self.B(kind)
                 rhs += share[:, None] * np.einsum("ikl,il->ik", B, t)
             A = np.eye(K)[None] - self.BC(kind)
-            return solve_small(A, rhs)
+            # a lazy backend (dask) solves the K x K systems block by block
+            return getattr(self.backend, "solve_small", solve_small)(A, rhs)
 
         return self._get(("v", self._key(kind)), compute)
 

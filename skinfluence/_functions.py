@@ -168,6 +168,12 @@ class InfluenceFunctionsMixin:
         obj, be = self.objective, self._backend
         K, q, m = obj.n_outputs, obj.p_, U.shape[1]
         Uq = U.reshape(K, q, m).transpose(1, 0, 2).reshape(q, K * m)
+        if be.lazy:  # one lazy expression over all rows (a dask array), no chunk loop
+            T = be.design_matmul(obj.X, Uq, obj.fit_intercept).reshape(-1, K, m)
+            out = np.einsum("ik,ikm->mi", coef, T)
+            if share is not None:
+                out = out + (obj.penalty_gradient() @ U)[:, None] * share[None, :]
+            return out
         out = np.empty((m, obj.n_samples))
         for start, stop, Xc in _row_chunks(obj.X, 2 * K * m):
             T = be.design_matmul(Xc, Uq, obj.fit_intercept).reshape(-1, K, m)

@@ -324,7 +324,8 @@ class Influence(InfluenceFunctionsMixin):
                 np.abs(self.dfbetas) > 1,
                 (np.abs(self.dffits) > 3 * np.sqrt(k / (n - k)))[:, None],
                 (np.abs(1 - self.cov_ratio) > 3 * k / (n - k))[:, None],
-                (stats.f.cdf(self.cooks_distance, k, n - k) > 0.5)[:, None],
+                # F_{k, n-k}(cooks) > 0.5 as a comparison with the median (stays lazy)
+                (self.cooks_distance > stats.f.ppf(0.5, k, n - k))[:, None],
                 (h > 3 * k / n)[:, None],
             ]
         return np.hstack(cols)
@@ -455,8 +456,9 @@ class Influence(InfluenceFunctionsMixin):
         eta = self.loo_decision_function()
         if obj.classes is None:
             return obj.loss.mean(eta)
-        if eta.ndim == 1:
-            return np.asarray(obj.classes)[(eta > 0).astype(int)]
+        if eta.ndim == 1:  # np.where keeps a lazy (dask) eta lazy
+            classes = np.asarray(obj.classes)
+            return np.where(eta > 0, classes[1], classes[0])
         return np.asarray(obj.classes)[np.argmax(eta, axis=1)]
 
     def alo_score(self, scoring=None, sample_weight=None):
@@ -543,23 +545,9 @@ class Influence(InfluenceFunctionsMixin):
         Column names are statsmodels' (``summary_frame`` of ``OLSInfluence``/
         ``GLMInfluence``) with their meaning, and R's where statsmodels has none:
 
-        ===================  ==========================================================
-        ``dfb_<param>``      DFBETAS
-        ``cooks_d``          Cook's distance
-        ``hat_diag``         leverage
-        ``standard_resid``   internally studentized Pearson residual (statsmodels)
-        ``rstandard``        internally studentized deviance residual (R ``rstandard``)
-        ``student_resid``    externally studentized residual (statsmodels OLS, R
-                             ``rstudent``)
-        ``dffits``           DFFITS (external, R ``dffits``)
-        ``cov_ratio``        COVRATIO
-        ``pearson_resid``    Pearson residual
-        ``deviance_resid``   deviance residual
-        ``influential``      any of R's ``influence.measures`` flags
-        ===================  ==========================================================
-
-        The residual columns and the flags are for single-output exponential-family
-        models; multinomial models and SVMs get the first three.
+        ===================  ===================================================
+        With the dask backend (a dask array X) a lazy dask DataFrame, one
+        partition per row chunk of X.
 
         Examples
         --------
@@ -570,7 +558,7 @@ class Influence(InfluenceFunctionsMixin):
         (10, 12)
         """
         try:
-            import pandas as pd
+            import pandas  # noqa: F401  (a clear error before any work)
         except ImportError as exc:  # pragma: no cover
             raise ImportError('summary_frame needs pandas: pip install "skinfluence[pandas]"') from exc
         data = {f"dfb_{p}": col for p, col in zip(self.param_names, self.dfbetas.T)}
@@ -585,7 +573,7 @@ class Influence(InfluenceFunctionsMixin):
             data["pearson_resid"] = self.pearson_residuals
             data["deviance_resid"] = self.deviance_residuals
             data["influential"] = self.influential.any(axis=1)
-        return pd.DataFrame(data, index=self.index)
+        return self.engine.backend.to_frame(data, index=self.index)
 
     def plot(self, kind="influence", ax=None, n_labels=None, **kwargs):
         """Diagnostic plots (matplotlib); returns the Axes.

@@ -25,14 +25,21 @@ class BaseLink:
         return f"{type(self).__name__}()"
 
 
+def _as_float(a):
+    """a as a float64 array; lazy arrays of other libraries (dask) stay lazy."""
+    if hasattr(a, "__array_function__") and not isinstance(a, np.ndarray):
+        return a.astype(float)
+    return np.asarray(a, dtype=float)
+
+
 class IdentityLink(BaseLink):
     name = "identity"
 
     def link(self, mu):
-        return np.asarray(mu, dtype=float)
+        return _as_float(mu)
 
     def inverse(self, eta):
-        return np.asarray(eta, dtype=float)
+        return _as_float(eta)
 
     def inverse_derivative(self, eta):
         return np.ones_like(eta, dtype=float)

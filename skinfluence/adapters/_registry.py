@@ -1,8 +1,13 @@
 """Registry: estimator class -> function building the objective it minimized."""
 
+import importlib
+
 from ..exceptions import UnsupportedEstimatorError
 
 _ADAPTERS = {}
+#: top-level package of an estimator -> adapter module imported on first use (so
+#: importing skinfluence never imports these optional libraries)
+_LAZY_ADAPTERS = {"dask_ml": "skinfluence.adapters._daskml"}
 
 
 def _qualified_name(cls):
@@ -78,6 +83,11 @@ def get_adapter(estimator):
         fn = _ADAPTERS.get(_qualified_name(cls))
         if fn is not None:
             return fn
+    # adapters of optional libraries register when the first such estimator shows up
+    module = _LAZY_ADAPTERS.pop(type(estimator).__module__.split(".")[0], None)
+    if module is not None:
+        importlib.import_module(module)
+        return get_adapter(estimator)
     raise UnsupportedEstimatorError(
         f"{type(estimator).__name__} is not supported: influence needs a smooth "
         "objective with a linear predictor. Supported estimators: "

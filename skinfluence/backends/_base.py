@@ -46,6 +46,9 @@ class Backend(ABC):
     """
 
     name = None
+    #: True when per-row results are lazy arrays (e.g. dask): callers then build
+    #: one lazy expression over all rows instead of looping over row chunks
+    lazy = False
 
     def __init__(self, device=None):
         self.device = device
@@ -77,6 +80,12 @@ class Backend(ABC):
     def to_numpy(self, a):
         """Bring ``a`` (an array this backend owns, or any array-like) to the host."""
         return np.asarray(a)
+
+    def to_frame(self, data, index=None):
+        """A data frame of per-row columns ``{name: array}`` (default: pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(data, index=index)
 
     def prepare(self, X):
         """Return X in the form the other methods accept (e.g. moved to a device)."""

@@ -18,6 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state
 
 from .._frontdoor import own_fit_influence, validate_data
+from ..backends import backend_for
 from ..adapters import get_adapter
 
 
@@ -89,6 +90,35 @@ def _default_estimator(estimator, y):
 def _fitted_influence(est, X, y):
     """Influence of the selector's own fit (see ``_frontdoor.own_fit_influence``)."""
     return own_fit_influence(est, X, y)
+
+
+def _lazy_owner(X):
+    """The backend of a lazy array type (dask) that owns X, else None (NumPy path)."""
+    owner = backend_for(X)
+    return owner if owner is not None and getattr(owner, "lazy", False) else None
+
+
+def take_rows(X, idx):
+    """Rows ``idx`` of X (any order, repeats allowed); a lazy X is gathered to NumPy.
+
+    A dask X is read in sorted row order (each chunk once) and the rows are put
+    back in the order of ``idx``.
+    """
+    owner = _lazy_owner(X)
+    if owner is None:
+        return _safe_indexing(X, idx)
+    idx = np.asarray(idx, dtype=np.intp)
+    order = np.argsort(idx, kind="stable")
+    rows = owner.to_numpy(X[idx[order]])
+    out = np.empty_like(rows)
+    out[order] = rows
+    return out
+
+
+def gather(values):
+    """A per-row score as a NumPy vector (computes a lazy dask array once)."""
+    owner = _lazy_owner(values)
+    return np.asarray(values if owner is None else owner.to_numpy(values))
 
 
 def _capped_probabilities(a, target):
@@ -166,8 +196,14 @@ class BaseSelector(BaseEstimator, metaclass=ABCMeta):
         y_resampled : ndarray of shape (n_selected,)
         """
         Xc, yc = validate_data(X, y)
+        owner = _lazy_owner(Xc)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
+        if owner is not None and self._uses_validation and X_val is None:
+            raise ValueError(
+                f"{type(self).__name__} on a {owner.name} array needs X_val and y_val "
+                "(holding out part of a distributed X is not supported)."
+            )
         rng = check_random_state(getattr(self, "random_state", None))
         candidates = np.arange(Xc.shape[0])
         if self._uses_validation:
@@ -207,6 +243,8 @@ class BaseSelector(BaseEstimator, metaclass=ABCMeta):
                 self.sample_indices_, np.setdiff1d(np.arange(Xc.shape[0]), candidates)
             )
             y_out = y_full[self.sample_indices_]
+        if owner is not None:  # the subsample comes back in memory, as NumPy
+            return take_rows(Xc, self.sample_indices_), y_out
         # rows of the caller's own container (a DataFrame keeps its index); other
         # array-likes come back as the validated array
         indexable = hasattr(X, "iloc") or hasattr(X, "tocsr") or isinstance(X, np.ndarray)

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 
 from .._frontdoor import influence
-from ._base import BaseSelector, _resolve_size
+from ._base import BaseSelector, _resolve_size, gather
 
 
 def design_leverage(X, fit_intercept=True):
@@ -103,7 +103,7 @@ class LeverageSampler(BaseSelector):
             raise ValueError(f"shrinkage must be in [0, 1]; got {self.shrinkage!r}.")
         n = X.shape[0]
         r = _resolve_size(n, self.n_samples, self.fraction)
-        h = design_leverage(X, self.fit_intercept)
+        h = gather(design_leverage(X, self.fit_intercept))  # one pass over a dask X
         pi = h / h.sum()
         if self.method == "slev":
             pi = self.shrinkage * pi + (1.0 - self.shrinkage) / n

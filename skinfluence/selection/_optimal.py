@@ -1,7 +1,6 @@
 """Optimal influence subsampling (Ting & Brochu, NeurIPS 2018)."""
 
 import numpy as np
-from sklearn.utils import _safe_indexing
 
 from .._frontdoor import influence
 from ._base import (
@@ -11,6 +10,8 @@ from ._base import (
     _fitted_influence,
     _poisson_draw,
     _resolve_size,
+    gather,
+    take_rows,
 )
 from ._scores import influence_norms
 
@@ -93,7 +94,7 @@ class OptimalSubsampler(BaseSelector):
         n_pilot = _resolve_size(n, n_pilot, None, what="n_pilot")
         est = _default_estimator(self.estimator, y)
         pilot_idx = np.sort(rng.choice(n, size=n_pilot, replace=False))
-        Xp, yp = _safe_indexing(X, pilot_idx), y[pilot_idx]
+        Xp, yp = take_rows(X, pilot_idx), y[pilot_idx]  # the pilot sample in memory
         if np.unique(yp).size < 2 and np.unique(y).size >= 2:
             raise ValueError("The pilot sample has a single target value; increase n_pilot.")
         est.fit(Xp, yp)
@@ -107,7 +108,7 @@ class OptimalSubsampler(BaseSelector):
             be = pilot_inf.engine.backend
             second_moment = be.weighted_gram(pobj.X, np.ones(n_pilot), pobj.fit_intercept)
             metric = _sqrt_psd(second_moment / n_pilot)
-        a = influence_norms(pilot_inf, full_inf, metric)
+        a = gather(influence_norms(pilot_inf, full_inf, metric))  # one pass over a dask X
         pi = _capped_probabilities(a, r)
         idx = _poisson_draw(pi, rng)
         self.pilot_estimator_ = est
