@@ -20,7 +20,7 @@ from . import adapters, backends, exceptions, losses  # noqa: F401  (public subp
 from ._config import config_context, get_config, set_config
 from ._frontdoor import influence
 from ._result import Influence
-from .adapters import LinearObjective, register_adapter, supported_estimators
+from .adapters import register_adapter, supported_estimators
 from .exceptions import (
     DegenerateFitError,
     FitCheckError,
@@ -38,7 +38,6 @@ __all__ = [
     "FitCheckError",
     "FitCheckWarning",
     "Influence",
-    "LinearObjective",
     "SingularHessianError",
     "UnsupportedEstimatorError",
     "config_context",

@@ -47,9 +47,8 @@ def _feature_frame(inf, X, rows):
         return pd.DataFrame(block, columns=[f"x{j}" for j in range(block.shape[1])])
     Xd = inf.objective.X
     block = Xd[rows]
-    block = block.toarray() if sp.issparse(block) else np.asarray(block)
-    if type(block).__module__.startswith("torch"):
-        block = block.cpu().numpy()
+    # the backend brings its own arrays (a device tensor) to the host
+    block = block.toarray() if sp.issparse(block) else inf.engine.backend.to_numpy(block)
     names = [q for q in inf.param_names if q != "(Intercept)"]
     if len(names) != block.shape[1]:
         names = [f"x{j}" for j in range(block.shape[1])]

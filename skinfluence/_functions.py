@@ -36,7 +36,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._engine import CholeskyFactor
-from ._solvers import CGSolver, HessianOperator, _row_chunks
+from ._solvers import CGSolver, HessianOperator
+from .utils._chunks import iter_row_chunks as _row_chunks
 
 _METHODS = ("influence", "newton")
 

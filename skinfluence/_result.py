@@ -545,9 +545,25 @@ class Influence(InfluenceFunctionsMixin):
         Column names are statsmodels' (``summary_frame`` of ``OLSInfluence``/
         ``GLMInfluence``) with their meaning, and R's where statsmodels has none:
 
-        ===================  ===================================================
-        With the dask backend (a dask array X) a lazy dask DataFrame, one
-        partition per row chunk of X.
+        ===================  ==========================================================
+        ``dfb_<param>``      DFBETAS
+        ``cooks_d``          Cook's distance
+        ``hat_diag``         leverage
+        ``standard_resid``   internally studentized Pearson residual (statsmodels)
+        ``rstandard``        internally studentized deviance residual (R ``rstandard``)
+        ``student_resid``    externally studentized residual (statsmodels OLS, R
+                             ``rstudent``)
+        ``dffits``           DFFITS (external, R ``dffits``)
+        ``cov_ratio``        COVRATIO
+        ``pearson_resid``    Pearson residual
+        ``deviance_resid``   deviance residual
+        ``influential``      any of R's ``influence.measures`` flags
+        ===================  ==========================================================
+
+        The residual columns and the flags are for single-output exponential-family
+        models; multinomial models and SVMs get the first three. With the dask
+        backend (a dask array X) a lazy dask DataFrame, one partition per row chunk
+        of X.
 
         Examples
         --------
