@@ -30,7 +30,7 @@ def run_demo(flip=0.1, top=15, seed=0, out=print):
     is_flipped = np.zeros(n, bool)
     is_flipped[flipped] = True
 
-    est = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
+    est = LogisticRegression(C=1.0, max_iter=1000, tol=1e-8).fit(X, y)
     inf = est.influence()
     out(
         f"Breast cancer data (scikit-learn): n={n}, p={X.shape[1]}; "
