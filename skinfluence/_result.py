@@ -256,6 +256,15 @@ class Influence(InfluenceFunctionsMixin):
     def sigma_loo(self):
         """sigma_(i): residual scale with row i deleted (R ``lm.influence()$sigma``)."""
         self._need_glm("sigma_loo")
+        if self.df_resid <= 1.0:
+            raise ValueError(
+                f"The residual degrees of freedom n - p are {self.df_resid:.3g} (p = "
+                f"{self.n_params:.4g}, the effective degrees of freedom of a penalized "
+                "fit): with a row deleted none are left, so sigma_(i) and everything "
+                "scaled by it (rstudent, DFFITS, COVRATIO, least-squares DFBETAS) are "
+                "undefined. Use a stronger penalty or fewer features; leverage, Cook's "
+                "distance and dfbeta are still available."
+            )
         rd2 = self.deviance_residuals**2
         h = self.leverage
         num = rd2.sum() - rd2 / (1.0 - h)

@@ -353,3 +353,15 @@ def test_ridge_drop_in_without_copy_problems(diabetes):
     X, y = diabetes
     inf = Ridge(alpha=0.5).fit(X, y).influence()
     assert inf.fit_check.status == "ok"
+
+
+def test_wide_ridge_without_residual_degrees_of_freedom_says_so():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 60)), rng.normal(size=20)
+    inf = skinfluence.influence(sk.Ridge(alpha=1e-3).fit(X, y), X, y)
+    assert inf.df_resid < 1
+    assert np.all(np.isfinite(inf.leverage)) and np.all(np.isfinite(inf.dfbeta))
+    with pytest.raises(ValueError, match="residual degrees of freedom"):
+        inf.dfbetas
+    with pytest.raises(ValueError, match="residual degrees of freedom"):
+        inf.summary_frame()
