@@ -591,7 +591,8 @@ def prepare(estimator, X, y, sample_weight=None, *, backend=None, damping=0.0,
             f"{be.name!r}: pass backend={owner.name!r} (or leave backend=None), or a "
             "NumPy array."
         )
-    Xt = check_design(Xt, n_features=n_features, name="X", backend=be)
+    # NumPy/CSR: one pass over X finds NaN/inf and squares that over- or underflow
+    Xt = check_design(Xt, n_features=n_features, name="X", backend=be, finite=False)
     if isinstance(Xt, np.ndarray) or sp.issparse(Xt):
         check_scale(Xt, feature_names=resolved.feature_names())
     y = check_target(y, Xt.shape[0], backend=be)

@@ -106,13 +106,15 @@ def check_scale(X, *, name="X", feature_names=None):
         )
 
 
-def check_design(X, *, n_features=None, name="X", backend=None):
+def check_design(X, *, n_features=None, name="X", backend=None, finite=True):
     """Return X as a float ndarray or CSR matrix without copying when possible.
 
     Raises ValueError naming ``name`` for NaN/inf, missing values, complex or
     non-numeric data, wrong dimensionality and a feature-count mismatch;
     converts other sparse formats to CSR with a warning. Arrays of another
     library go to ``backend.check_design``. The caller's array is never modified.
+    ``finite=False`` leaves the NaN/inf check of a dense X to the caller (the
+    front door's :func:`check_scale` pass finds them, so X is read once).
     """
     if backend is not None and not sp.issparse(X) and not isinstance(X, np.ndarray) \
             and not _is_dataframe(X) and backend.owns(X):
@@ -143,7 +145,7 @@ def check_design(X, *, n_features=None, name="X", backend=None):
                 f"{name} must be 2-dimensional (n_samples, n_features); got shape "
                 f"{X.shape}."
             )
-        if X.size and not np.isfinite(X).all():
+        if finite and X.size and not np.isfinite(X).all():
             raise ValueError(f"{name} contains NaN or infinity.")
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no rows.")
