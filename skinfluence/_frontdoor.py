@@ -39,7 +39,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._engine import InfluenceEngine
-from ._result import Influence
+from ._result import Influence, dispersion_formula
 from ._solvers import ALL_SOLVER_OPTIONS, SOLVERS
 from .adapters import get_adapter
 from .backends import Backend, backend_for, get_backend
@@ -286,9 +286,10 @@ def _dispersion_estimate(objective, eta=None, backend=None):
         eta = objective.linear_predictor(backend=backend)[:, 0]
     mu = loss.mean(eta)
     s = objective.sample_weight
-    r2 = s * (objective.y - mu) ** 2 / loss.variance(mu)
+    r2 = s * (objective.y - mu) ** 2 / loss.variance(mu)  # squared Pearson residuals
     n = int(np.count_nonzero(s > 0))
-    return float(r2.sum()) / max(n - objective.n_params, 1), mu
+    # the result's formula; P parameters here (before any leverage is computed)
+    return dispersion_formula(objective, r2, max(n - objective.n_params, 1)), mu
 
 
 def _check_degenerate(objective, damping, backend=None):
