@@ -97,13 +97,17 @@ def encode_classes(estimator, y, sample_weight):
     """
     classes = estimator.classes_
     y = np.asarray(y)
-    unseen = np.setdiff1d(np.unique(y), classes)
-    if unseen.size:
+    # classes_ is sorted (scikit-learn takes it from np.unique): one binary search
+    # per row both encodes y and finds labels the fit did not see
+    y_idx = np.searchsorted(classes, y)
+    np.minimum(y_idx, classes.shape[0] - 1, out=y_idx)
+    seen = classes[y_idx] == y
+    if not np.all(seen):
+        unseen = np.unique(y[~seen])
         raise ValueError(
             f"y contains labels not seen during fit: {unseen.tolist()[:10]}; the "
             f"estimator knows {classes.tolist()}."
         )
-    y_idx = np.searchsorted(classes, y)
     if sample_weight is None:
         return y_idx, np.ones(y.shape[0])
     s = np.asarray(sample_weight, dtype=np.float64)
