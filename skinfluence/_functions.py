@@ -493,7 +493,7 @@ class InfluenceFunctionsMixin:
             sub.X, sub.y = obj.X[idx], obj.y[idx]
             sub.sample_weight = obj.sample_weight[idx]
             sub.pen = np.zeros_like(obj.pen)
-            sub.share, sub._eta = None, None
+            sub.share, sub._eta, sub._derivs = None, None, None
             H = eng.hessian("observed") - sub.hessian("observed", backend=eng.backend)
             if share is not None:
                 H[np.diag_indices_from(H)] -= share[idx].sum() * obj.pen

@@ -26,7 +26,6 @@ scikit-learn scales the intercept's steps by 0.01 (``intercept_decay``); the
 intercept term is scaled alike.
 """
 
-import copy
 
 import numpy as np
 import scipy.sparse as sp
@@ -288,10 +287,8 @@ def _at_checkpoint(objective, cp):
     coef, icpt = cp["coef"], cp["intercept"]
     if coef.shape != (K, p):
         raise ValueError(f"Checkpoint coef has shape {coef.shape}; the model has {(K, p)}.")
-    o = copy.copy(objective)
     theta = np.column_stack([icpt, coef]) if objective.fit_intercept else coef
-    o.theta, o._eta = theta.ravel(), None
-    return o
+    return objective.with_theta(theta.ravel())
 
 
 __all__ = ["TracInRecorder"]

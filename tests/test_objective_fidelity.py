@@ -96,11 +96,8 @@ def test_objective_hessian_matches_finite_differences_of_gradient():
     num = np.zeros_like(H)
     for j in range(theta0.size):
         for sign in (1, -1):
-            obj.theta = theta0.copy()
-            obj.theta[j] += sign * eps
-            obj._eta = None
-            num[:, j] += sign * obj.gradient()
+            theta = theta0.copy()
+            theta[j] += sign * eps
+            num[:, j] += sign * obj.with_theta(theta).gradient()
         num[:, j] /= 2 * eps
-    obj.theta = theta0
-    obj._eta = None
     np.testing.assert_allclose(H, num, rtol=1e-5, atol=1e-6 * np.abs(H).max())

@@ -8,7 +8,6 @@ scikit-learn's Cython loss objects. The adapter's gradient must vanish there, an
 a long averaged SGD run must land close to it.
 """
 
-import copy
 
 import numpy as np
 import pytest
@@ -36,10 +35,7 @@ def cancer():
 
 
 def _at(obj, theta):
-    o = copy.copy(obj)
-    o.theta = np.asarray(theta, dtype=np.float64).ravel()
-    o._eta = None
-    return o
+    return obj.with_theta(np.ravel(theta))
 
 
 def _rel_grad(obj):

@@ -66,6 +66,11 @@ class BaseLoss:
         canonical links."""
         return self.hessian(y, eta)
 
+    def gradient_hessian(self, y, eta):
+        """``(gradient, hessian)`` in one call; losses override it to share work
+        (e.g. the binomial loss's sigmoid)."""
+        return self.gradient(y, eta), self.hessian(y, eta)
+
     def variance(self, mu):
         raise NotImplementedError
 
@@ -121,6 +126,13 @@ class HalfBinomialLoss(BaseLoss):
 
     def hessian(self, y, eta):
         return expit(eta) * expit(-eta)
+
+    def gradient_hessian(self, y, eta):
+        mu = expit(eta)
+        h = expit(-eta)  # 1 - mu without cancellation for large eta
+        h *= mu
+        mu -= y
+        return mu, h
 
     def variance(self, mu):
         return mu * (1.0 - mu)

@@ -98,12 +98,24 @@ class LinearObjective:
         #: (a surrogate loss, e.g. the smoothed hinge of a hinge-loss fit), or None
         self.surrogate = None
         self._eta = None
+        self._derivs = None
+
+    @property
+    def theta(self):
+        """Flat parameters (length P). Assigning new parameters clears the cached
+        per-row quantities (prefer :meth:`with_theta`, which leaves this one intact)."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value):
+        self._theta = value
+        self._eta = None
+        self._derivs = None
 
     def with_theta(self, theta):
         """A copy bound to the same data with parameters ``theta`` (flat, length P)."""
         new = copy.copy(self)
         new.theta = np.asarray(theta, dtype=np.float64).copy()
-        new._eta = None
         return new
 
     def rename_features(self, features):
@@ -151,9 +163,19 @@ class LinearObjective:
         """eta of shape (n, K) for X (default: the training X)."""
         if X is None:
             if self._eta is None:
-                self._eta = get_backend(backend).design_matmul(
+                eta = get_backend(backend).design_matmul(
                     self.X, self.theta_matrix, self.fit_intercept
                 )
+                if isinstance(eta, np.ndarray) and not np.isfinite(eta).all():
+                    # NaN/inf anywhere in a row of X make its eta NaN (NaN * 0 is NaN),
+                    # so this also catches an X edited after it was validated
+                    i = int(np.flatnonzero(~np.isfinite(eta).all(axis=1))[0])
+                    raise ValueError(
+                        f"The linear predictor X @ coef is not finite at row {i}: X "
+                        "contains NaN or infinity there (was it edited after it was "
+                        "validated?), or the coefficients overflow."
+                    )
+                self._eta = eta
             return self._eta
         return get_backend(backend).design_matmul(X, self.theta_matrix, self.fit_intercept)
 
@@ -162,8 +184,25 @@ class LinearObjective:
         y = self.y if y is None else y
         return self.loss.loss(y, self._as_loss_input(eta))
 
+    def _training_derivatives(self, backend):
+        """(G, B_observed) on the training rows, computed once (one call of the
+        loss's ``gradient_hessian``: the fit check and the engine share them)."""
+        if self._derivs is None:
+            eta = self.linear_predictor(backend=backend)
+            g, b = self.loss.gradient_hessian(self.y, self._as_loss_input(eta))
+            s = self.sample_weight
+            g = self._as_2d(g) * s[:, None]
+            b = (b[:, None, None] if b.ndim == 1 else b) * s[:, None, None]
+            self._derivs = (g, b)
+        return self._derivs
+
     def eta_gradient(self, X=None, y=None, sample_weight=None, backend=None):
-        """G (n, K): s_i * d loss_i / d eta_i (unit weights when X is given)."""
+        """G (n, K): s_i * d loss_i / d eta_i (unit weights when X is given).
+
+        The training rows' G is computed once per objective (do not modify it).
+        """
+        if X is None and self._lazy_safe(backend):
+            return self._training_derivatives(backend)[0]
         eta = self.linear_predictor(X, backend)
         if X is None:
             y, s = self.y, self.sample_weight
@@ -173,7 +212,13 @@ class LinearObjective:
         return g * s[:, None]
 
     def eta_hessian(self, kind="observed", X=None, y=None, sample_weight=None, backend=None):
-        """B (n, K, K): s_i * d^2 loss_i / d eta_i^2 (``kind="fisher"``: IRLS weights)."""
+        """B (n, K, K): s_i * d^2 loss_i / d eta_i^2 (``kind="fisher"``: IRLS weights).
+
+        The training rows' observed B is computed once per objective (do not modify it).
+        """
+        if X is None and self._lazy_safe(backend) and (
+                kind != "fisher" or getattr(self.loss, "fisher_is_hessian", True)):
+            return self._training_derivatives(backend)[1]
         eta = self.linear_predictor(X, backend)
         if X is None:
             y, s = self.y, self.sample_weight
@@ -184,6 +229,11 @@ class LinearObjective:
         if b.ndim == 1:
             b = b[:, None, None]
         return b * s[:, None, None]
+
+    def _lazy_safe(self, backend):
+        """Cache only NumPy results (a lazy backend's arrays are graphs, recomputed
+        per use by design)."""
+        return isinstance(self.linear_predictor(backend=backend), np.ndarray)
 
     # -- totals -----------------------------------------------------------------
     def value(self, backend=None):
