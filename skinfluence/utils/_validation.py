@@ -61,23 +61,112 @@ def _as_real_float(a, name):
     return a
 
 
-def _column_scale(X):
-    """max |X[:, j]| per column, chunked (one pass; NaN/inf propagate)."""
+def _column_scale(X, columns=None):
+    """max |X[:, j]| per column (``columns``: only those), chunked (one pass;
+    NaN/inf propagate)."""
     from ._chunks import iter_row_chunks
 
     if sp.issparse(X):
-        return np.asarray(abs(X).max(axis=0).todense(), dtype=np.float64).ravel()
-    out = np.zeros(X.shape[1])
+        A = X if columns is None else X[:, columns]
+        return np.asarray(abs(A).max(axis=0).todense(), dtype=np.float64).ravel()
+    out = np.zeros(X.shape[1] if columns is None else len(columns))
     for _, _, Xc in iter_row_chunks(X, X.shape[1]):
+        if columns is not None:
+            Xc = Xc[:, columns]
         np.maximum(out, np.abs(Xc).max(axis=0, initial=0.0), out=out)
     return out
+
+
+def _scale_ok_fast(X):
+    """True when X is finite, no entry exceeds the overflow bound and every column
+    is provably above the underflow bound: one flat pass (the global max, far
+    cheaper than per-column maxima for narrow X) plus a look at the first rows.
+    False means "look closer" (the per-column pass decides and names the column)."""
+    from ._chunks import iter_row_chunks
+
+    if sp.issparse(X):
+        data = X.data
+        top = float(np.max(np.abs(data))) if data.size else 0.0
+        if not (np.isfinite(top) and top <= _SCALE_MAX):
+            return False
+        # the per-column check is cheap on CSR (nnz work) when some tiny entry exists
+        nz = data[data != 0]
+        return not (nz.size and float(np.min(np.abs(nz))) < _SCALE_MIN)
+    buf = None
+    for _, _, Xc in iter_row_chunks(X, X.shape[1]):
+        if buf is None:
+            buf = np.empty(Xc.shape, dtype=Xc.dtype)
+        B = np.abs(Xc, out=buf[: Xc.shape[0]])
+        top = float(B.max()) if B.size else 0.0
+        if not (np.isfinite(top) and top <= _SCALE_MAX):
+            return False
+    # every column whose first rows already reach the underflow bound is fine;
+    # the others (e.g. sparse indicator columns) get the exact per-column maximum
+    head = np.abs(X[:4096]).max(axis=0, initial=0.0)
+    low = np.flatnonzero(head < _SCALE_MIN)
+    if low.size:
+        full = _column_scale(X, low)
+        if np.any((full > 0) & (full < _SCALE_MIN)):
+            return False
+    return True
+
+
+# X arrays that passed check_scale: id -> (weak reference, fingerprint). The pass
+# over X runs once per array (once per fit when the same X is analysed again); an
+# array edited in place afterwards is still caught downstream: NaN/inf make the
+# linear predictor non-finite (checked on every objective), overflow makes the
+# Hessian non-finite (reported by the factorization)
+_SCALE_MEMO = {}
+_SCALE_MEMO_SIZE = 8
+
+
+def _fingerprint(X):
+    if sp.issparse(X):
+        arrays = (X.data, X.indices, X.indptr)
+    else:
+        arrays = (X,)
+    return tuple((a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
+                 for a in arrays)
+
+
+def validated(obj, fingerprint):
+    """Did ``obj`` (the same object, with the same ``fingerprint``) pass a
+    validation pass before? Backends use this for their own arrays (e.g. a torch
+    tensor's data pointer, shape, strides and in-place version counter)."""
+    entry = _SCALE_MEMO.get(id(obj))
+    if entry is None:
+        return False
+    ref, fp = entry
+    return ref() is obj and fp == fingerprint
+
+
+def remember_validated(obj, fingerprint):
+    """Record that ``obj`` passed a validation pass (see :func:`validated`)."""
+    import weakref
+
+    try:
+        ref = weakref.ref(obj)
+    except TypeError:  # pragma: no cover - objects without weak references
+        return
+    if len(_SCALE_MEMO) >= _SCALE_MEMO_SIZE:
+        dead = [k for k, (r, _) in _SCALE_MEMO.items() if r() is None]
+        for key in dead or [next(iter(_SCALE_MEMO))]:
+            del _SCALE_MEMO[key]
+    _SCALE_MEMO[id(obj)] = (ref, fingerprint)
 
 
 def check_scale(X, *, name="X", feature_names=None):
     """Refuse entries whose squares overflow or underflow float64 (X'WX would be inf or 0).
 
-    Also refuses NaN/inf. One chunked pass over X.
+    Also refuses NaN/inf. One flat pass over X (a second, per-column pass only to
+    name the offending column); an array that passed is remembered, so analysing
+    the same X again costs nothing.
     """
+    if validated(X, _fingerprint(X)):
+        return
+    if _scale_ok_fast(X):
+        remember_validated(X, _fingerprint(X))
+        return
     scale = _column_scale(X)
     bad = ~np.isfinite(scale)
     if bad.any():
@@ -104,6 +193,7 @@ def check_scale(X, *, name="X", feature_names=None):
             "squares underflow float64, so X'WX would report zero curvature for a "
             "column that is not zero. Rescale the columns (e.g. StandardScaler) and refit."
         )
+    remember_validated(X, _fingerprint(X))
 
 
 def check_design(X, *, n_features=None, name="X", backend=None, finite=True):
