@@ -232,7 +232,9 @@ def test_float32_design_matches_numpy_float32():
     est.fit(X32, y)
     lazy = skinfluence.influence(est, da.from_array(X32, chunks=(CHUNK, 3)), y)
     ref = skinfluence.influence(est, X32, y)
-    np.testing.assert_allclose(lazy.cooks_distance.compute(), ref.cooks_distance, rtol=1e-9)
+    # both compute float32 products per block (chunked differently) with float64
+    # sums: they agree to float32 rounding, not to float64's
+    np.testing.assert_allclose(lazy.cooks_distance.compute(), ref.cooks_distance, rtol=1e-5)
 
 
 def test_results_write_to_zarr_without_gathering(tmp_path):
