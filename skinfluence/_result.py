@@ -34,7 +34,7 @@ from ._engine import InfluenceEngine
 from ._functions import InfluenceFunctionsMixin
 from ._randomized import use_sketched_leverage
 from ._solvers import make_solver
-from .utils._chunks import top_indices
+from .utils._chunks import iter_row_chunks, top_indices
 
 
 def _require(cond, what):
@@ -288,7 +288,8 @@ class Influence(InfluenceFunctionsMixin):
     @cached_property
     def dfbeta(self):
         """theta - theta_(-i), shape (n, n_params), columns as ``param_names``."""
-        return -self.engine.loo_param_change("fisher")
+        out = self.engine.loo_param_change("fisher")
+        return np.negative(out, out=out) if isinstance(out, np.ndarray) else -out
 
     @cached_property
     def _inverse_diag(self):
@@ -297,10 +298,23 @@ class Influence(InfluenceFunctionsMixin):
     @cached_property
     def dfbetas(self):
         """Scaled dfbeta (R for least squares; SAS/statsmodels for GLMs)."""
+        return self._scale_dfbeta(self.dfbeta)
+
+    def _scale_dfbeta(self, dfbeta, out=None):
+        """DFBETAS from dfbeta (into ``out`` when given: no other (n, P) array)."""
         se = np.sqrt(self._inverse_diag)
         if self._single and self.objective.loss.is_least_squares:
-            return self.dfbeta / (self.sigma_loo[:, None] * se[None, :])
-        return self.dfbeta / (np.sqrt(self.dispersion) * se[None, :])
+            rows = 1.0 / self.sigma_loo
+            cols = 1.0 / se
+        else:
+            rows = None
+            cols = 1.0 / (np.sqrt(self.dispersion) * se)
+        if out is None:
+            return dfbeta * cols[None, :] * (1.0 if rows is None else rows[:, None])
+        np.multiply(dfbeta, cols[None, :], out=out)
+        if rows is not None:
+            out *= rows[:, None]
+        return out
 
     @cached_property
     def dffits(self):
@@ -325,19 +339,21 @@ class Influence(InfluenceFunctionsMixin):
         number of rows with h > 0. ``influential.any(axis=1)`` flags a row.
         """
         self._need_glm("influential")
+        return np.hstack([np.abs(self.dfbetas) > 1] + [c[:, None] for c in self._row_flags()])
+
+    def _row_flags(self):
+        """R's flags other than DFBETAS: |dffits|, |1 - cov_ratio|, Cook's, hat."""
         h = self.leverage
         k = self.n_params
         n = int(np.count_nonzero(h > 0))
         with np.errstate(invalid="ignore"):
-            cols = [
-                np.abs(self.dfbetas) > 1,
-                (np.abs(self.dffits) > 3 * np.sqrt(k / (n - k)))[:, None],
-                (np.abs(1 - self.cov_ratio) > 3 * k / (n - k))[:, None],
+            return [
+                np.abs(self.dffits) > 3 * np.sqrt(k / (n - k)),
+                np.abs(1 - self.cov_ratio) > 3 * k / (n - k),
                 # F_{k, n-k}(cooks) > 0.5 as a comparison with the median (stays lazy)
-                (self.cooks_distance > stats.f.ppf(0.5, k, n - k))[:, None],
-                (h > 3 * k / n)[:, None],
+                self.cooks_distance > stats.f.ppf(0.5, k, n - k),
+                h > 3 * k / n,
             ]
-        return np.hstack(cols)
 
     @property
     def influential_columns(self):
@@ -586,19 +602,57 @@ class Influence(InfluenceFunctionsMixin):
             import pandas  # noqa: F401  (a clear error before any work)
         except ImportError as exc:  # pragma: no cover
             raise ImportError('summary_frame needs pandas: pip install "skinfluence[pandas]"') from exc
-        data = {f"dfb_{p}": col for p, col in zip(self.param_names, self.dfbetas.T)}
-        data["cooks_d"] = self.cooks_distance
-        data["hat_diag"] = self.leverage
+        columns = {
+            "cooks_d": lambda: self.cooks_distance,
+            "hat_diag": lambda: self.leverage,
+        }
         if self._glm:
-            data["standard_resid"] = self.studentized_residuals_pearson
-            data["rstandard"] = self.studentized_residuals
-            data["student_resid"] = self.studentized_residuals_external
-            data["dffits"] = self.dffits
-            data["cov_ratio"] = self.cov_ratio
-            data["pearson_resid"] = self.pearson_residuals
-            data["deviance_resid"] = self.deviance_residuals
-            data["influential"] = self.influential.any(axis=1)
-        return self.engine.backend.to_frame(data, index=self.index)
+            columns.update({
+                "standard_resid": lambda: self.studentized_residuals_pearson,
+                "rstandard": lambda: self.studentized_residuals,
+                "student_resid": lambda: self.studentized_residuals_external,
+                "dffits": lambda: self.dffits,
+                "cov_ratio": lambda: self.cov_ratio,
+                "pearson_resid": lambda: self.pearson_residuals,
+                "deviance_resid": lambda: self.deviance_residuals,
+            })
+        dfb_names = [f"dfb_{p}" for p in self.param_names]
+        if self.engine.backend.lazy:  # one lazy expression per column
+            data = dict(zip(dfb_names, self.dfbetas.T))
+            data.update({name: fn() for name, fn in columns.items()})
+            if self._glm:
+                data["influential"] = self.influential.any(axis=1)
+            return self.engine.backend.to_frame(data, index=self.index)
+        return self._summary_block(dfb_names, columns)
+
+    def _summary_block(self, dfb_names, columns):
+        """The frame over one (n, P + m) column-major float block that pandas wraps
+        without copying: DFBETAS are written into it, and no other (n, P) array
+        outlives the call (memory: the output plus one dfbeta)."""
+        import pandas as pd
+
+        P = len(dfb_names)
+        n = self.objective.n_samples
+        block = np.empty((n, P + len(columns)), order="F")
+        if "dfbetas" in self.__dict__:
+            block[:, :P] = self.dfbetas
+        else:
+            dfbeta = self.__dict__.get("dfbeta")
+            if dfbeta is None:  # theta_(-i) - theta, negated in place (not kept)
+                dfbeta = self.engine.loo_param_change("fisher")
+                np.negative(dfbeta, out=dfbeta)
+            self._scale_dfbeta(dfbeta, out=block[:, :P])
+            del dfbeta
+        for j, fn in enumerate(columns.values()):
+            block[:, P + j] = fn()
+        frame = pd.DataFrame(block, index=self.index, columns=dfb_names + list(columns),
+                             copy=False)
+        if self._glm:
+            flag = np.logical_or.reduce(self._row_flags())
+            for start, stop, part in iter_row_chunks(block[:, :P], P):
+                flag[start:stop] |= np.abs(part).max(axis=1, initial=0.0) > 1
+            frame["influential"] = flag
+        return frame
 
     def plot(self, kind="influence", ax=None, n_labels=None, **kwargs):
         """Diagnostic plots (matplotlib); returns the Axes.
