@@ -156,7 +156,10 @@ def test_influence_parity(name, kind, small_chunks):
 @pytest.mark.parametrize("name", ["ols", "logistic", "multinomial", "poisson_l2"])
 def test_precision_float64_matches_numpy_to_rounding(name, kind, small_chunks):
     est, Xin, Xfit, y, w = _fit(name, kind)
-    ref = skinfluence.influence(est, Xfit, y, sample_weight=w, backend="numpy", fit_check="off")
+    # the NumPy backend computes float32 data in float32 (mixed); float64 is the
+    # reference for precision="float64"
+    ref = skinfluence.influence(est, Xfit.astype(np.float64), y, sample_weight=w,
+                                backend="numpy", fit_check="off")
     be = TorchBackend(device="cpu", precision="float64")
     # an instance is accepted anywhere a name is
     got = skinfluence.influence(est, Xin, y, sample_weight=w, backend=be, fit_check="off")
@@ -339,7 +342,8 @@ def test_device_without_room_for_one_chunk():
 
 
 def test_out_of_memory_during_a_pass_is_reraised_clearly(monkeypatch):
-    be = TorchBackend("cpu")
+    # a memory limit keeps torch's own passes on the CPU (no NumPy kernels)
+    be = TorchBackend("cpu", memory_limit=2**30)
 
     def oom(*args, **kwargs):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
