@@ -244,8 +244,41 @@ class DualFactor:
             M = np.einsum("ikjc,jcl->ikjl", WK.reshape(n, K, n, K), self.R).reshape(N, N)
         M[np.diag_indices(N)] += 1.0
         self.L = scipy.linalg.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
-        self.V = scipy.linalg.solve_triangular(self.L, WK, lower=True, overwrite_b=True,
-                                               check_finite=False)
+        if K == 1:
+            # single output: C_i and T come from M^-1 (one dpotri, shared with
+            # diag(H^-1)) instead of V = L^-1 Ws Kern (an N^3 triangular solve)
+            self._WK, self._V = WK, None
+        else:
+            self._WK = None
+            self._V = scipy.linalg.solve_triangular(self.L, WK, lower=True, overwrite_b=True,
+                                                    check_finite=False)
+
+    @property
+    def V(self):
+        """L^-1 Ws Kern (N x N), formed only when asked for (multi-output models)."""
+        if self._V is None:
+            self._V = scipy.linalg.solve_triangular(self.L, self._WK, lower=True,
+                                                    check_finite=False)
+        return self._V
+
+    def _minv(self):
+        """M^-1 = (I + Ws Kern Ws)^-1 (N x N, symmetric), cached."""
+        if getattr(self, "_Minv", None) is None:
+            Minv, info = scipy.linalg.lapack.dpotri(self.L, lower=1)
+            if info != 0:  # pragma: no cover - I + PSD is always positive definite
+                raise SingularHessianError("I + W^1/2 K W^1/2 is not positive definite.")
+            self._Minv = np.tril(Minv) + np.tril(Minv, -1).T
+        return self._Minv
+
+    def _through_minv(self):
+        """Rows where the M^-1 identities are accurate (single output), and the
+        weights' square roots r: with Ws Kern = (M - I) Ws^-1,
+        Kern_ii - (V'V)_ii = (1 - M^-1_ii) / r_i^2 and I - Q Kern = Ws M^-1 Ws^-1.
+        They divide by r_i^2: rows whose r_i^2 Kern_ii is below 1e-2 (tiny IRLS
+        weights, zero sample weights) are computed by the direct formulas."""
+        r = self.R[:, 0, 0]
+        kdiag = np.diag(self.G0) + self.c[0]
+        return r * r * kdiag >= 1e-2, r
 
     def _qmul(self, Z):
         """Q Z = Ws (I + M)^-1 Ws Z for Z of shape (n, K, m)."""
@@ -259,15 +292,11 @@ class DualFactor:
         if getattr(self, "_Q", None) is None:
             n, K = self.n, self.K
             N = n * K
-            Minv, info = scipy.linalg.lapack.dpotri(self.L, lower=1)
-            if info != 0:  # pragma: no cover - I + PSD is always positive definite
-                raise SingularHessianError("I + W^1/2 K W^1/2 is not positive definite.")
-            Minv = np.tril(Minv) + np.tril(Minv, -1).T
+            Minv = self._minv()
             if K == 1:
                 r = self.R[:, 0, 0]
-                Minv *= r[:, None]
-                Minv *= r[None, :]
-                self._Q = Minv
+                self._Q = Minv * r[:, None]
+                self._Q *= r[None, :]
             else:
                 Q = np.einsum("ika,iajl->ikjl", self.R, Minv.reshape(n, K, n, K))
                 self._Q = np.einsum("ikjb,jbl->ikjl", Q, self.R).reshape(N, N)
@@ -338,11 +367,23 @@ class DualFactor:
     def row_quadratic(self):
         """C_i = Xt_i H^-1 Xt_i' (n, K, K): diagonal blocks of P0 + F E^-1 F'."""
         n, K = self.n, self.K
-        V = self.V.reshape(-1, n, K)
-        C = -np.einsum("rik,ril->ikl", V, V)
-        dg = np.diag(self.G0)
-        for k in range(K):
-            C[:, k, k] += dg + self.c[k]
+        if K == 1:
+            ok, r = self._through_minv()
+            C = np.empty((n, 1, 1))
+            d = np.diag(self._minv())
+            C[ok, 0, 0] = (1.0 - d[ok]) / (r[ok] * r[ok])
+            rest = np.flatnonzero(~ok)
+            if rest.size:
+                Vr = scipy.linalg.solve_triangular(self.L, self._WK[:, rest], lower=True,
+                                                   check_finite=False)
+                C[rest, 0, 0] = np.diag(self.G0)[rest] + self.c[0] - np.einsum(
+                    "ri,ri->i", Vr, Vr)
+        else:
+            V = self.V.reshape(-1, n, K)
+            C = -np.einsum("rik,ril->ikl", V, V)
+            dg = np.diag(self.G0)
+            for k in range(K):
+                C[:, k, k] += dg + self.c[k]
         if self.a.size:
             F = self.F
             EF = self._e_solve(F.reshape(n * K, -1).T).T.reshape(n, K, -1)
@@ -353,6 +394,18 @@ class DualFactor:
         """T = I - Q Kern = I - Ws L^-T V (N x N): S A_b' = Lambda^-1 A_b' T."""
         n, K = self.n, self.K
         N = n * K
+        if K == 1:
+            ok, r = self._through_minv()
+            T = self._minv() * r[:, None]
+            T[:, ok] /= r[ok][None, :]
+            rest = np.flatnonzero(~ok)
+            if rest.size:  # columns e_j - Ws M^-1 Ws Kern e_j, solved directly
+                Y = scipy.linalg.cho_solve((self.L, True), self._WK[:, rest],
+                                           check_finite=False)
+                Y *= -r[:, None]
+                Y[rest, np.arange(rest.size)] += 1.0
+                T[:, rest] = Y
+            return T
         Y = scipy.linalg.solve_triangular(self.L, self.V, lower=True, trans="T",
                                           check_finite=False)
         if K == 1:  # in place: one N x N temporary

@@ -23,6 +23,8 @@ Y_REG = X[:, 0] + rng.normal(size=N)
 Y_CNT = rng.poisson(np.exp(0.3 * X[:, 0]))
 Y_MULTI = rng.integers(0, 3, size=N)
 X_TEST = rng.normal(size=(5, P))
+X_CONFIDENT = X.copy()
+X_CONFIDENT[:5] *= 8.0  # rows fitted with IRLS weights ~1e-6: the direct branch of the dual
 
 
 def _cases():
@@ -38,6 +40,8 @@ def _cases():
                                   X, Y_CNT, SW),
         "multinomial-weights": (LogisticRegression(C=0.5, solver="newton-cholesky", tol=1e-10),
                                 X, Y_MULTI, SW),
+        "logistic-confident-rows": (LogisticRegression(C=1.0, tol=1e-12, max_iter=10000),
+                                    X_CONFIDENT, Y_BIN, None),
     }
 
 
@@ -179,3 +183,13 @@ def test_dual_with_zero_weight_rows():
     for attr in ("leverage", "cooks_distance", "dfbeta", "self_influence"):
         assert _rel(getattr(dual, attr), getattr(primal, attr)) < RTOL
     assert _rel(dual.engine.C("fisher"), primal.engine.C("fisher")) < RTOL
+
+
+def test_dual_single_output_uses_both_branches():
+    """Single-output C_i and T come from M^-1 where r_i^2 Kern_ii >= 1e-2 and from the
+    direct triangular solves elsewhere; the pair tests above check both against the
+    primal form (the confident rows take the direct branch)."""
+    est, Xc, y, sw = CASES["logistic-confident-rows"]
+    inf = skinfluence.influence(est.fit(Xc, y), Xc, y)
+    ok, _ = inf.engine.factor("fisher")._through_minv()
+    assert 0 < np.count_nonzero(~ok) < ok.size
