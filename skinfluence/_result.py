@@ -50,16 +50,21 @@ def cooks_distance_formula(resid2, leverage, n_params, dispersion):
     return resid2 * leverage / (n_params * dispersion * (1.0 - leverage) ** 2)
 
 
-def dispersion_formula(objective, pearson2, df_resid):
-    """phi: 1 for fixed-dispersion losses, else Pearson chi^2 / (n - p)."""
+def dispersion_formula(objective, pearson2, df_resid, lazy=False):
+    """phi: 1 for fixed-dispersion losses, else Pearson chi^2 / (n - p).
+
+    ``lazy=True`` (a lazy backend's per-row ``pearson2``) returns the lazy 0-d
+    result instead of a float; a lazy ``df_resid`` is then not checked here.
+    """
     if objective.loss.fixed_dispersion:
         return 1.0
-    if df_resid <= 0:
+    if isinstance(df_resid, (int, float, np.number)) and df_resid <= 0:
         raise ValueError(
             f"The residual degrees of freedom are {df_resid:g} (n - p): the dispersion "
             "cannot be estimated (a saturated fit)."
         )
-    return float(np.sum(pearson2) / df_resid)
+    phi = np.sum(pearson2) / df_resid
+    return phi if lazy else float(phi)
 
 
 class Influence(InfluenceFunctionsMixin):

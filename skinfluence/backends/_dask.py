@@ -98,6 +98,22 @@ def _combination_block(Xb, cb, blocks, fit_intercept):
     return _NP.row_combination(Xb, cb, blocks, fit_intercept)
 
 
+def _reduce_block(Xb, *rows, fn):
+    return np.asarray(fn(Xb, *rows), dtype=np.float64)[None]
+
+
+def _map_block(Xb, *rows, fn):
+    return np.asarray(fn(Xb, *rows), dtype=np.float64)
+
+
+def _row_args(X, rows):
+    """blockwise's (array, index) pairs: rows on axis "i", other axes their own letters."""
+    args, letters = [X, "ip"], iter("abcdefghjklmnoqrstuvwxyz")
+    for r in rows:
+        args += [r, "i" + "".join(next(letters) for _ in range(r.ndim - 1))]
+    return args
+
+
 class DaskBackend(Backend):
     """Backend for ``dask.array`` designs: lazy per-row results, tree-reduced Hessians.
 
@@ -352,6 +368,60 @@ class DaskBackend(Backend):
             _solve_block, "ik", A, "ikl", b, "ik", concatenate=True,
             dtype=np.float64, meta=np.empty((0, 0)),
         )
+
+    def row_reduce(self, fn, X, *rows, shape, width=None):
+        """A tree reduction over X's row blocks of ``fn(X_b, *rows_b)`` (a NumPy result).
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from skinfluence.backends._dask import DaskBackend
+        >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 2))
+        >>> DaskBackend().row_reduce(np.sum, X, shape=())
+        array(15.)
+        """
+        if not _is_dask(X):
+            return self._np.row_reduce(fn, X, *(self.to_numpy(r) for r in rows),
+                                       shape=shape, width=width)
+        da = self._da
+        X = self._rows(X)
+        rows = [self._aligned(r, X) for r in rows]
+        out = "i" + "ABCDEFGH"[:len(shape)]
+        parts = da.blockwise(
+            partial(_reduce_block, fn=fn), out, *_row_args(X, rows),
+            new_axes=dict(zip(out[1:], shape)), adjust_chunks={"i": 1},
+            concatenate=True, dtype=np.float64, meta=np.empty((0,) * len(out)),
+        )
+        return self._tree_sum(parts)
+
+    def row_map(self, fn, X, *rows, shape=(), width=None):
+        """Lazy per-row ``fn(X_b, *rows_b)``: a dask array with X's row chunks.
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from skinfluence.backends._dask import DaskBackend
+        >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 2))
+        >>> out = DaskBackend().row_map(lambda Xb: Xb.sum(axis=1), X)
+        >>> out.chunks, out.compute().tolist()
+        (((2, 1),), [1.0, 5.0, 9.0])
+        """
+        if not _is_dask(X):
+            return self._np.row_map(fn, X, *(self.to_numpy(r) for r in rows),
+                                    shape=shape, width=width)
+        da = self._da
+        X = self._rows(X)
+        rows = [self._aligned(r, X) for r in rows]
+        out = "i" + "ABCDEFGH"[:len(shape)]
+        return da.blockwise(
+            partial(_map_block, fn=fn), out, *_row_args(X, rows),
+            new_axes=dict(zip(out[1:], shape)), concatenate=True, dtype=np.float64,
+            meta=np.empty((0,) * len(out)),
+        )
+
+    def persist(self, a):
+        """``a.persist()`` for a dask array (kept in the scheduler's memory once computed)."""
+        return a.persist() if _is_dask(a) else a
 
     def cholesky(self, A):
         return self._np.cholesky(A)
