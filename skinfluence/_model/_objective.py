@@ -98,12 +98,13 @@ class LinearObjective:
         #: (a surrogate loss, e.g. the smoothed hinge of a hinge-loss fit), or None
         self.surrogate = None
         self._eta = None
+        self._rows = None
 
     def with_theta(self, theta):
         """A copy bound to the same data with parameters ``theta`` (flat, length P)."""
         new = copy.copy(self)
         new.theta = np.asarray(theta, dtype=np.float64).copy()
-        new._eta = None
+        new._eta = new._rows = None
         return new
 
     def rename_features(self, features):
@@ -151,22 +152,35 @@ class LinearObjective:
         """eta of shape (n, K) for X (default: the training X)."""
         if X is None:
             if self._eta is None:
-                self._eta = get_backend(backend).design_matmul(
-                    self.X, self.theta_matrix, self.fit_intercept
+                be = get_backend(backend)
+                # a lazy backend (dask) computes it once and keeps it where it is (8
+                # bytes per row and output): every later pass reuses it, none re-reads X
+                self._eta = be.persist(
+                    be.design_matmul(self.X, self.theta_matrix, self.fit_intercept)
                 )
             return self._eta
         return get_backend(backend).design_matmul(X, self.theta_matrix, self.fit_intercept)
 
+    def training_rows(self, backend=None):
+        """(y, sample_weight) in the backend's per-row form (like the linear predictor:
+        NumPy arrays, or dask arrays with X's row chunks), wrapped once."""
+        eta = self.linear_predictor(backend=backend)
+        if self._rows is None or self._rows[0] is not eta:
+            be = get_backend(backend)
+            self._rows = (eta, be.like_rows(self.y, eta), be.like_rows(self.sample_weight, eta))
+        return self._rows[1:]
+
     def per_sample_loss(self, X=None, y=None, backend=None):
         eta = self.linear_predictor(X, backend)
-        y = self.y if y is None else y
+        if y is None:
+            y = self.training_rows(backend)[0] if X is None else self.y
         return self.loss.loss(y, self._as_loss_input(eta))
 
     def eta_gradient(self, X=None, y=None, sample_weight=None, backend=None):
         """G (n, K): s_i * d loss_i / d eta_i (unit weights when X is given)."""
         eta = self.linear_predictor(X, backend)
         if X is None:
-            y, s = self.y, self.sample_weight
+            y, s = self.training_rows(backend)
         else:
             s = np.ones(eta.shape[0]) if sample_weight is None else sample_weight
         g = self._as_2d(self.loss.gradient(y, self._as_loss_input(eta)))
@@ -176,7 +190,7 @@ class LinearObjective:
         """B (n, K, K): s_i * d^2 loss_i / d eta_i^2 (``kind="fisher"``: IRLS weights)."""
         eta = self.linear_predictor(X, backend)
         if X is None:
-            y, s = self.y, self.sample_weight
+            y, s = self.training_rows(backend)
         else:
             s = np.ones(eta.shape[0]) if sample_weight is None else sample_weight
         fn = self.loss.fisher if kind == "fisher" else self.loss.hessian

@@ -136,6 +136,19 @@ class Backend(ABC):
             out[start:stop] = fn(Xc, *(r[start:stop] for r in rows))
         return out
 
+    def like_rows(self, v, like):
+        """A per-row host array ``v`` in the form of the backend's per-row array ``like``
+        (the NumPy backend: ``v`` itself; dask: a dask array with ``like``'s row chunks).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.backends import get_backend
+        >>> get_backend("numpy").like_rows(np.ones(2), np.zeros(2))
+        array([1., 1.])
+        """
+        return v
+
     def persist(self, a):
         """Keep a lazy per-row array's values once computed (no-op for eager backends).
 

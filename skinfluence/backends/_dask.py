@@ -419,6 +419,25 @@ class DaskBackend(Backend):
             meta=np.empty((0,) * len(out)),
         )
 
+    def like_rows(self, v, like):
+        """``v`` (a host per-row array) as a dask array with the row chunks of ``like``.
+
+        Wrapped without hashing its values (one wrapper per objective, reused by
+        every graph: no repeated tokenizing of n values).
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from skinfluence.backends._dask import DaskBackend
+        >>> DaskBackend().like_rows(np.arange(4), da.zeros(4, chunks=2)).chunks
+        ((2, 2),)
+        """
+        if not _is_dask(like) or _is_dask(v):
+            return v
+        v = np.asarray(v)
+        chunks = (like.chunks[0],) + tuple((s,) for s in v.shape[1:])
+        return self._da.from_array(v, chunks=chunks, name=False)
+
     def persist(self, a):
         """``a.persist()`` for a dask array (kept in the scheduler's memory once computed)."""
         return a.persist() if _is_dask(a) else a
