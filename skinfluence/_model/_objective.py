@@ -98,13 +98,13 @@ class LinearObjective:
         #: (a surrogate loss, e.g. the smoothed hinge of a hinge-loss fit), or None
         self.surrogate = None
         self._eta = None
-        self._rows = None
+        self._rows = self._data_gradient = None
 
     def with_theta(self, theta):
         """A copy bound to the same data with parameters ``theta`` (flat, length P)."""
         new = copy.copy(self)
         new.theta = np.asarray(theta, dtype=np.float64).copy()
-        new._eta = new._rows = None
+        new._eta = new._rows = new._data_gradient = None
         return new
 
     def rename_features(self, features):
@@ -213,9 +213,14 @@ class LinearObjective:
 
     def gradient(self, backend=None):
         """Gradient (P,) of the smooth part (losses + L2 penalty)."""
-        G = self.eta_gradient(backend=backend)
-        data = get_backend(backend).design_rmatmul(self.X, G, self.fit_intercept)
-        return data.T.ravel() + self.penalty_gradient()
+        eta = self.linear_predictor(backend=backend)
+        if self._data_gradient is None or self._data_gradient[0] is not eta:
+            # one pass over X per linear predictor (the fit check and a sketch's
+            # subspace solve both ask for it)
+            G = self.eta_gradient(backend=backend)
+            data = get_backend(backend).design_rmatmul(self.X, G, self.fit_intercept)
+            self._data_gradient = (eta, data)
+        return self._data_gradient[1].T.ravel() + self.penalty_gradient()
 
     def stationarity_gradient(self, backend=None):
         """Gradient of the whole minimized objective (plus an active-set L1 term's
