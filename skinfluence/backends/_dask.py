@@ -422,8 +422,9 @@ class DaskBackend(Backend):
     def like_rows(self, v, like):
         """``v`` (a host per-row array) as a dask array with the row chunks of ``like``.
 
-        Wrapped without hashing its values (one wrapper per objective, reused by
-        every graph: no repeated tokenizing of n values).
+        Wrapped without hashing its values and persisted (one wrapper per
+        objective, reused by every graph: no repeated tokenizing of n values, and
+        on a cluster the blocks travel to the workers once).
 
         Examples
         --------
@@ -436,7 +437,9 @@ class DaskBackend(Backend):
             return v
         v = np.asarray(v)
         chunks = (like.chunks[0],) + tuple((s,) for s in v.shape[1:])
-        return self._da.from_array(v, chunks=chunks, name=False)
+        # persisted: on a cluster the blocks are sent to the workers once, not with
+        # every graph that uses them
+        return self._da.from_array(v, chunks=chunks, name=False).persist()
 
     def persist(self, a):
         """``a.persist()`` for a dask array (kept in the scheduler's memory once computed)."""
