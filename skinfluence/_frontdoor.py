@@ -28,6 +28,7 @@ Nothing else in skinfluence validates user input.
 
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.linalg
@@ -432,6 +433,12 @@ def check_fit(objective, solve, *, mode="auto", damping=0.0, what="influence", b
     return check
 
 
+def _subspace_gram(Xb, wb, omega, fit_intercept):
+    """Z_b' diag(w_b) Z_b with Z_b = Xt_b omega (one row block, NumPy)."""
+    Z = get_backend("numpy").design_matmul(Xb, omega, fit_intercept)
+    return Z.T @ (wb[:, None] * Z)
+
+
 def subspace_newton_solver(backend=None, k=32, seed=0):
     """For the fit check when H is too large to factor: H^-1 g restricted to k
     directions (g and k - 1 Gaussian ones), one pass over X.
@@ -444,7 +451,7 @@ def subspace_newton_solver(backend=None, k=32, seed=0):
     def make(objective):
         if objective.n_outputs != 1:
             return None
-        be = get_backend(backend)
+        be = _choose_backend(backend, objective.X)
         P = objective.n_params
         g = objective.stationarity_gradient(backend=be)
         if not np.any(g):
@@ -454,8 +461,14 @@ def subspace_newton_solver(backend=None, k=32, seed=0):
         omega = np.column_stack([g, rng.standard_normal((P, kk - 1))])
         omega, _ = np.linalg.qr(omega)
         w = objective.eta_hessian("fisher", backend=be)[:, 0, 0]
-        Z = be.design_matmul(objective.X, omega, objective.fit_intercept)
-        A = Z.T @ (w[:, None] * Z) + omega.T @ (objective.pen[:, None] * omega)
+        if be.lazy:  # a reduction over row blocks (a tree on dask), nothing of length n
+            block = partial(_subspace_gram, omega=omega, fit_intercept=objective.fit_intercept)
+            A = be.row_reduce(block, objective.X, w, shape=(kk, kk),
+                              width=kk + objective.n_features)
+        else:
+            Z = be.design_matmul(objective.X, omega, objective.fit_intercept)
+            A = Z.T @ (w[:, None] * Z)
+        A += omega.T @ (objective.pen[:, None] * omega)
         A[np.diag_indices_from(A)] *= 1 + 1e-12
         return lambda v: omega @ np.linalg.solve(A, omega.T @ v)
 

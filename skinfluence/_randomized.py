@@ -22,6 +22,7 @@ about eps / 2.8 from each stage). When r1 >= n the rows are not sketched.
 """
 
 import math
+from functools import partial
 
 import numpy as np
 import scipy.linalg
@@ -49,6 +50,8 @@ def fisher_weights(objective, backend=None):
     """IRLS weights w_i (sample weights included) and per-row gradients g_i."""
     w = objective.eta_hessian("fisher", backend=backend)[:, 0, 0]
     g = objective.eta_gradient(backend=backend)[:, 0]
+    if getattr(get_backend(backend), "lazy", False):  # lazy per-row arrays stay lazy
+        return w.astype(np.float64), g.astype(np.float64)
     return np.asarray(w, dtype=np.float64), np.asarray(g, dtype=np.float64)
 
 ROW_SKETCHES = ("countsketch", "gaussian")
@@ -57,6 +60,30 @@ ROW_SKETCHES = ("countsketch", "gaussian")
 def _native(X, backend):
     """True when X is a NumPy array or CSR matrix handled on the host by NumPy."""
     return backend.name == "numpy" or sp.issparse(X)
+
+
+def _countsketch_block(Xc, buckets, signs, r1, fi):
+    """S_c A_c for one row block: row i of Xt_c added, times signs[i], to row buckets[i]."""
+    b = np.asarray(buckets, dtype=np.intp)
+    m = Xc.shape[0]
+    S = sp.csr_matrix((signs, (b, np.arange(m))), shape=(r1, m))
+    P = S @ Xc
+    out = np.zeros((r1, Xc.shape[1] + fi))
+    out[:, fi:] = P.toarray() if sp.issparse(P) else P
+    if fi:
+        out[:, 0] = np.bincount(b, weights=signs, minlength=r1)
+    return out
+
+
+def _gaussian_block(Xc, rows, sw, r1, fi, seed):
+    """G_c A_c with G_c ~ N(0, 1/r1) drawn from (seed, the block's first row)."""
+    rng = np.random.default_rng([seed, int(rows[0])])
+    G = rng.standard_normal((r1, Xc.shape[0])) * (sw / math.sqrt(r1))
+    out = np.empty((r1, Xc.shape[1] + fi))
+    out[:, fi:] = G @ Xc
+    if fi:
+        out[:, 0] = G.sum(axis=1)
+    return out
 
 
 def _row_sketch(objective, sw, r1, kind, rng, backend):
@@ -75,6 +102,9 @@ def _row_sketch(objective, sw, r1, kind, rng, backend):
     if kind == "countsketch":
         buckets = rng.randint(r1, size=n)
         signs = rng.choice(np.array([-1.0, 1.0]), size=n) * sw
+        if backend.lazy:  # the same draws; S A as a reduction over row blocks
+            return backend.row_reduce(partial(_countsketch_block, r1=r1, fi=fi), X,
+                                      buckets, signs, shape=(r1, d), width=2 * d)
         for start, stop, Xc in iter_row_chunks(X, 2 * d if native else r1 + d):
             b, s = buckets[start:stop], signs[start:stop]
             if not native:
@@ -82,12 +112,14 @@ def _row_sketch(objective, sw, r1, kind, rng, backend):
                 St[np.arange(stop - start), b] = s
                 SA += backend.design_rmatmul(Xc, St, fi).T
                 continue
-            S = sp.csr_matrix((s, (b, np.arange(stop - start))), shape=(r1, stop - start))
-            P = S @ Xc
-            SA[:, fi:] += P.toarray() if sp.issparse(P) else P
-            if fi:
-                SA[:, 0] += np.bincount(b, weights=s, minlength=r1)
+            SA += _countsketch_block(Xc, b, s, r1, fi)
         return SA
+    if kind == "gaussian" and backend.lazy:
+        # draws per row block from (seed, first row): the same distribution as the
+        # chunk loop's, other numbers (no n-long stream on the client)
+        seed = int(rng.randint(2**31))
+        return backend.row_reduce(partial(_gaussian_block, r1=r1, fi=fi, seed=seed), X,
+                                  np.arange(n), sw, shape=(r1, d), width=r1 + d)
     if kind == "gaussian":
         for start, stop, Xc in iter_row_chunks(X, r1 + d):
             G = rng.standard_normal((r1, stop - start)) * (sw[start:stop] / math.sqrt(r1))
@@ -188,7 +220,7 @@ def randomized_leverage(objective, *, eps=0.1, sketch="countsketch", sketch_size
     sw = np.sqrt(np.clip(w, 0.0, None))
     sketched = r1 < n
     SA = (_row_sketch(objective, sw, r1, sketch, rng, be) if sketched
-          else _exact_rows(objective, sw, be))
+          else be.to_numpy(_exact_rows(objective, sw, be)))  # small: n <= r1 rows
     pen = objective.pen + float(damping)
     on = np.flatnonzero(pen > 0)
     if on.size:
@@ -210,9 +242,9 @@ def randomized_leverage(objective, *, eps=0.1, sketch="countsketch", sketch_size
     M = scipy.linalg.solve_triangular(R, Pi2, lower=False, check_finite=False)
     h = w * be.row_quadratic(objective.X, [M], objective.fit_intercept)[:, 0, 0]
     if sketched and debias:
-        s = float(h.sum())
-        d_eff = min(float(d), s * (r1 - 1) / (r1 + s))
-        h *= max(r1 - d_eff - 1.0, 1.0) / r1
+        s = h.sum()  # np.minimum/np.maximum: a lazy backend's h and s stay lazy
+        d_eff = np.minimum(float(d), s * (r1 - 1) / (r1 + s))
+        h = h * (np.maximum(r1 - d_eff - 1.0, 1.0) / r1)
     return (h, R) if return_factor else h
 
 
@@ -255,7 +287,7 @@ def use_sketched_leverage(influence, **options):
                                return_factor=True, **options)
     influence._sketch_factor = R
     w = engine.B("fisher")[:, 0, 0]
-    C = np.divide(h, w, out=np.zeros_like(h), where=w > 0)
+    C = np.where(w > 0, h / np.where(w > 0, w, 1.0), 0.0)  # lazy on a lazy backend
     engine._cache[("C", engine._key("fisher"))] = C[:, None, None]
     influence.leverage_method = "sketch"
     return influence

@@ -50,16 +50,21 @@ def cooks_distance_formula(resid2, leverage, n_params, dispersion):
     return resid2 * leverage / (n_params * dispersion * (1.0 - leverage) ** 2)
 
 
-def dispersion_formula(objective, pearson2, df_resid):
-    """phi: 1 for fixed-dispersion losses, else Pearson chi^2 / (n - p)."""
+def dispersion_formula(objective, pearson2, df_resid, lazy=False):
+    """phi: 1 for fixed-dispersion losses, else Pearson chi^2 / (n - p).
+
+    ``lazy=True`` (a lazy backend's per-row ``pearson2``) returns the lazy 0-d
+    result instead of a float; a lazy ``df_resid`` is then not checked here.
+    """
     if objective.loss.fixed_dispersion:
         return 1.0
-    if df_resid <= 0:
+    if isinstance(df_resid, (int, float, np.number)) and df_resid <= 0:
         raise ValueError(
             f"The residual degrees of freedom are {df_resid:g} (n - p): the dispersion "
             "cannot be estimated (a saturated fit)."
         )
-    return float(np.sum(pearson2) / df_resid)
+    phi = np.sum(pearson2) / df_resid
+    return phi if lazy else float(phi)
 
 
 class Influence(InfluenceFunctionsMixin):
@@ -208,23 +213,23 @@ class Influence(InfluenceFunctionsMixin):
     def response_residuals(self):
         """y_i - mu_i."""
         self._need_glm("response_residuals")
-        return self.objective.y - self.fitted
+        return self.objective.training_rows(self.engine.backend)[0] - self.fitted
 
     @cached_property
     def pearson_residuals(self):
         """sqrt(s_i) (y_i - mu_i) / sqrt(V(mu_i)) (R ``residuals(type="pearson")``)."""
         self._need_glm("pearson_residuals")
         obj = self.objective
-        return np.sqrt(obj.sample_weight) * self.response_residuals / np.sqrt(
-            obj.loss.variance(self.fitted)
-        )
+        s = obj.training_rows(self.engine.backend)[1]
+        return np.sqrt(s) * self.response_residuals / np.sqrt(obj.loss.variance(self.fitted))
 
     @cached_property
     def deviance_residuals(self):
         """sign(y_i - mu_i) sqrt(s_i d_i) (R ``residuals(type="deviance")``)."""
         self._need_glm("deviance_residuals")
         obj = self.objective
-        dev = 2.0 * obj.sample_weight * obj.per_sample_loss(backend=self.engine.backend)
+        s = obj.training_rows(self.engine.backend)[1]
+        dev = 2.0 * s * obj.per_sample_loss(backend=self.engine.backend)
         return np.sign(self.response_residuals) * np.sqrt(np.maximum(dev, 0.0))
 
     @cached_property

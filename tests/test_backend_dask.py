@@ -159,6 +159,15 @@ class _CountingScheduler:
         return out
 
 
+def _assert_small_or_eta(sizes, n, block, small):
+    """Only small results came back, and row blocks of three vectors per objective: the
+    linear predictor, computed once and kept (persisted) where dask keeps data, and
+    the (host) y and sample_weight placed there once, reused by every later pass."""
+    assert sizes, "nothing was computed"
+    assert max((s for s in sizes if s != block), default=0) <= small
+    assert sum(s for s in sizes if s == block) <= 3 * n
+
+
 def _leaves(obj):
     if isinstance(obj, (list, tuple)):
         for o in obj:
@@ -176,8 +185,8 @@ def test_nothing_of_length_n_is_computed_eagerly(kind):
     with dask.config.set(scheduler=counting):
         inf = skinfluence.influence(est, Xd, y, sample_weight=s)
         # building the Influence computes only the fit check's small reductions
-        # (gradient, Hessian, a few scalars), nothing of length n
-        assert max(counting.sizes, default=0) <= (X.shape[1] + 1) ** 2
+        # (gradient, Hessian, a few scalars) and keeps the linear predictor
+        _assert_small_or_eta(counting.sizes, X.shape[0], 100, (X.shape[1] + 1) ** 2)
         counting.sizes.clear()
         results = [inf.cooks_distance, inf.leverage, inf.dfbeta, inf.self_influence,
                    inf.loss_change(X[:10], y[:10], reduce="mean")]
@@ -186,7 +195,7 @@ def test_nothing_of_length_n_is_computed_eagerly(kind):
     assert all(isinstance(r, da.Array) for r in results)
     assert type(frame).__module__.startswith("dask")
     # only small things came back: the p' x p' Hessian and a few scalars
-    assert counting.sizes and max(counting.sizes) <= (X.shape[1] + 1) ** 2
+    _assert_small_or_eta(counting.sizes, 0, 100, (X.shape[1] + 1) ** 2)
     assert len(counting.sizes) <= 6
     # ...and the lazy results compute to the NumPy backend's values
     ref = skinfluence.influence(est, X, y, sample_weight=s, backend="numpy")
@@ -388,3 +397,94 @@ def test_daskml_adapter_is_lazy_and_refuses_what_it_cannot_represent():
     l1.coef_, l1.intercept_ = np.array([1.0, 0.0]), 0.0
     with pytest.raises(TypeError, match="not smooth"):
         skinfluence.influence(l1, X, y)
+
+
+# -- influence sketching and randomized leverage on dask arrays ------------------------
+SKETCH_FIELDS = ("score", "cooks_distance", "leverage", "residuals")
+
+
+@pytest.mark.parametrize("kind,options", [
+    ("ols", {"k": 3}),
+    ("logistic", {"k": 3, "projection": "gaussian", "power_iterations": 1}),
+    ("poisson", {"k": 3, "projection": "countsketch"}),  # mean-form penalty share
+    pytest.param("ridge", {"k": 4}, marks=pytest.mark.slow),  # k = p': the exact values
+])
+def test_sketch_matches_numpy_and_stays_lazy(client, kind, options):
+    """Same random_state, same Omega: the dask sketch equals the NumPy one (the NumPy
+    sketch is itself tested against exact diagnostics and refits in test_sketch*.py)."""
+    from skinfluence.sketch import influence_sketch
+
+    est, X, y, s = _data(kind)
+    est.fit(X, y, sample_weight=s)
+    Xd = da.from_array(X, chunks=(CHUNK, 3))
+    lazy = influence_sketch(est, Xd, y, sample_weight=s, random_state=0, **options)
+    ref = influence_sketch(est, X, y, sample_weight=s, random_state=0, **options)
+    got = {name: getattr(lazy, name) for name in SKETCH_FIELDS}
+    for name, value in got.items():
+        assert isinstance(value, da.Array), name
+        assert value.chunks == ((CHUNK,) * (X.shape[0] // CHUNK),), name
+    (computed,) = dask.compute(got)
+    for name, value in computed.items():
+        np.testing.assert_allclose(value, getattr(ref, name), rtol=1e-10, atol=1e-13,
+                                   err_msg=name)
+    assert lazy.n_params == pytest.approx(ref.n_params, rel=1e-12)
+    assert lazy.dispersion == pytest.approx(ref.dispersion, rel=1e-12)
+    assert type(lazy.n_params) is float and type(lazy.dispersion) is float
+    np.testing.assert_array_equal(lazy.top(5), ref.top(5))
+    frame = lazy.summary_frame()
+    assert type(frame).__module__.startswith("dask")
+    np.testing.assert_allclose(frame.compute().to_numpy(), ref.summary_frame().to_numpy(),
+                               rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["ols", "poisson"])
+def test_sketch_and_randomized_leverage_compute_nothing_of_length_n(kind, tmp_path):
+    from skinfluence.sketch import influence_sketch, randomized_leverage
+
+    est, X, y, s = _data(kind, n=400)
+    est.fit(X, y, sample_weight=s)
+    Xd = da.from_array(X, chunks=(100, 3))
+    counting = _CountingScheduler()
+    with dask.config.set(scheduler=counting):
+        sk = influence_sketch(est, Xd, y, sample_weight=s, k=3, random_state=0)
+        inf = skinfluence.influence(est, Xd, y, sample_weight=s)
+        h = randomized_leverage(inf.objective, eps=0.5, random_state=0,
+                                backend=inf.engine.backend)
+        h_gauss = randomized_leverage(inf.objective, eps=0.5, sketch="gaussian",
+                                      random_state=0, backend=inf.engine.backend)
+        sketched = skinfluence.influence(est, Xd, y, sample_weight=s, leverage_method="sketch",
+                                         leverage_options={"eps": 0.5, "random_state": 0})
+        cooks = sketched.cooks_distance
+    results = [sk.score, sk.cooks_distance, sk.leverage, h, h_gauss, cooks]
+    assert all(isinstance(r, da.Array) for r in results)
+    # only small things were computed: k x k and r1 x d sketches, p' x p', scalars
+    # (and the linear predictor, kept once by each of the 3 objectives built here)
+    r1 = 4 + int(np.ceil(16 / 0.5**2))
+    _assert_small_or_eta(counting.sizes, 3 * X.shape[0], 100, r1 * 4)
+    # the per-row results are written where they are, block by block
+    pytest.importorskip("zarr")
+    sk.cooks_distance.to_zarr(str(tmp_path / "cooks.zarr"))
+    back = da.from_zarr(str(tmp_path / "cooks.zarr"))
+    assert back.chunks == ((100,) * 4,)
+    ref = influence_sketch(est, X, y, sample_weight=s, k=3, random_state=0)
+    np.testing.assert_allclose(back.compute(), ref.cooks_distance, rtol=1e-10)
+    ref_inf = skinfluence.influence(est, X, y, sample_weight=s)
+    np.testing.assert_allclose(
+        h.compute(), randomized_leverage(ref_inf.objective, eps=0.5, random_state=0), rtol=1e-10
+    )
+    ref_sketched = skinfluence.influence(est, X, y, sample_weight=s, leverage_method="sketch",
+                                         leverage_options={"eps": 0.5, "random_state": 0})
+    np.testing.assert_allclose(cooks.compute(), ref_sketched.cooks_distance, rtol=1e-10)
+    # the Gaussian row sketch draws per row block (other numbers than NumPy's chunk
+    # loop, same distribution): checked against the exact leverage instead
+    rel = np.abs(h_gauss.compute() / ref_inf.leverage - 1)
+    assert np.median(rel) < 0.2
+
+
+def test_sketch_options_the_dask_backend_refuses():
+    from skinfluence.sketch import influence_sketch
+
+    est, X, y, _ = _data("ols")
+    est.fit(X, y)
+    with pytest.raises(ValueError, match="subspace='hat' is not available on the 'dask'"):
+        influence_sketch(est, da.from_array(X, chunks=(CHUNK, 3)), y, k=3, subspace="hat")

@@ -99,6 +99,7 @@ class LinearObjective:
         self.surrogate = None
         self._eta = None
         self._derivs = None
+        self._rows = self._data_gradient = None
 
     @property
     def theta(self):
@@ -109,8 +110,8 @@ class LinearObjective:
     @theta.setter
     def theta(self, value):
         self._theta = value
-        self._eta = None
-        self._derivs = None
+        self._eta = self._derivs = None
+        self._rows = self._data_gradient = None
 
     def with_theta(self, theta):
         """A copy bound to the same data with parameters ``theta`` (flat, length P)."""
@@ -163,8 +164,11 @@ class LinearObjective:
         """eta of shape (n, K) for X (default: the training X)."""
         if X is None:
             if self._eta is None:
-                eta = get_backend(backend).design_matmul(
-                    self.X, self.theta_matrix, self.fit_intercept
+                be = get_backend(backend)
+                # a lazy backend (dask) computes it once and keeps it where it is (8
+                # bytes per row and output): every later pass reuses it, none re-reads X
+                eta = be.persist(
+                    be.design_matmul(self.X, self.theta_matrix, self.fit_intercept)
                 )
                 if isinstance(eta, np.ndarray) and not np.isfinite(eta).all():
                     # NaN/inf anywhere in a row of X make its eta NaN (NaN * 0 is NaN),
@@ -179,9 +183,19 @@ class LinearObjective:
             return self._eta
         return get_backend(backend).design_matmul(X, self.theta_matrix, self.fit_intercept)
 
+    def training_rows(self, backend=None):
+        """(y, sample_weight) in the backend's per-row form (like the linear predictor:
+        NumPy arrays, or dask arrays with X's row chunks), wrapped once."""
+        eta = self.linear_predictor(backend=backend)
+        if self._rows is None or self._rows[0] is not eta:
+            be = get_backend(backend)
+            self._rows = (eta, be.like_rows(self.y, eta), be.like_rows(self.sample_weight, eta))
+        return self._rows[1:]
+
     def per_sample_loss(self, X=None, y=None, backend=None):
         eta = self.linear_predictor(X, backend)
-        y = self.y if y is None else y
+        if y is None:
+            y = self.training_rows(backend)[0] if X is None else self.y
         return self.loss.loss(y, self._as_loss_input(eta))
 
     def _training_derivatives(self, backend):
@@ -205,7 +219,7 @@ class LinearObjective:
             return self._training_derivatives(backend)[0]
         eta = self.linear_predictor(X, backend)
         if X is None:
-            y, s = self.y, self.sample_weight
+            y, s = self.training_rows(backend)
         else:
             s = np.ones(eta.shape[0]) if sample_weight is None else sample_weight
         g = self._as_2d(self.loss.gradient(y, self._as_loss_input(eta)))
@@ -221,7 +235,7 @@ class LinearObjective:
             return self._training_derivatives(backend)[1]
         eta = self.linear_predictor(X, backend)
         if X is None:
-            y, s = self.y, self.sample_weight
+            y, s = self.training_rows(backend)
         else:
             s = np.ones(eta.shape[0]) if sample_weight is None else sample_weight
         fn = self.loss.fisher if kind == "fisher" else self.loss.hessian
@@ -249,9 +263,14 @@ class LinearObjective:
 
     def gradient(self, backend=None):
         """Gradient (P,) of the smooth part (losses + L2 penalty)."""
-        G = self.eta_gradient(backend=backend)
-        data = get_backend(backend).design_rmatmul(self.X, G, self.fit_intercept)
-        return data.T.ravel() + self.penalty_gradient()
+        eta = self.linear_predictor(backend=backend)
+        if self._data_gradient is None or self._data_gradient[0] is not eta:
+            # one pass over X per linear predictor (the fit check and a sketch's
+            # subspace solve both ask for it)
+            G = self.eta_gradient(backend=backend)
+            data = get_backend(backend).design_rmatmul(self.X, G, self.fit_intercept)
+            self._data_gradient = (eta, data)
+        return self._data_gradient[1].T.ravel() + self.penalty_gradient()
 
     def stationarity_gradient(self, backend=None):
         """Gradient of the whole minimized objective (plus an active-set L1 term's

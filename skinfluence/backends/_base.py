@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ..utils._chunks import iter_row_chunks
+
 
 class Backend(ABC):
     """Abstract linear-algebra backend.
@@ -90,6 +92,74 @@ class Backend(ABC):
     def prepare(self, X):
         """Return X in the form the other methods accept (e.g. moved to a device)."""
         return X
+
+    # -- generic row passes: a function of a row block, reduced or mapped -------------
+    def row_reduce(self, fn, X, *rows, shape, width=None):
+        """Sum over row blocks b of ``fn(X_b, *rows_b)``: a small NumPy array of ``shape``.
+
+        ``rows`` are per-row arrays (first axis of length n) sliced like X's rows.
+        The default loops over cache-sized row chunks (``width``: float64 columns
+        one row of ``fn``'s work needs, default X's); a distributed backend makes
+        it a tree reduction over its row blocks. ``fn`` receives the blocks as
+        the backend holds them (NumPy for the NumPy and dask backends) and must
+        be a module-level function or a ``functools.partial`` of one (picklable).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.backends import get_backend
+        >>> X = np.arange(6.0).reshape(3, 2)
+        >>> get_backend("numpy").row_reduce(lambda Xb, wb: Xb.T @ wb, X, np.ones(3), shape=(2,))
+        array([6., 9.])
+        """
+        out = np.zeros(shape)
+        for start, stop, Xc in iter_row_chunks(X, width or X.shape[1]):
+            out += fn(Xc, *(r[start:stop] for r in rows))
+        return out
+
+    def row_map(self, fn, X, *rows, shape=(), width=None):
+        """Per-row results ``fn(X_b, *rows_b)`` of shape (n, *shape), block by block.
+
+        Same conventions as :meth:`row_reduce`; a lazy backend returns a lazy
+        array with X's row blocks (nothing computed), the default a NumPy array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.backends import get_backend
+        >>> X = np.arange(6.0).reshape(3, 2)
+        >>> get_backend("numpy").row_map(lambda Xb: Xb.sum(axis=1), X)
+        array([1., 5., 9.])
+        """
+        out = np.empty((X.shape[0],) + tuple(shape))
+        for start, stop, Xc in iter_row_chunks(X, width or X.shape[1]):
+            out[start:stop] = fn(Xc, *(r[start:stop] for r in rows))
+        return out
+
+    def like_rows(self, v, like):
+        """A per-row host array ``v`` in the form of the backend's per-row array ``like``
+        (the NumPy backend: ``v`` itself; dask: a dask array with ``like``'s row chunks).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.backends import get_backend
+        >>> get_backend("numpy").like_rows(np.ones(2), np.zeros(2))
+        array([1., 1.])
+        """
+        return v
+
+    def persist(self, a):
+        """Keep a lazy per-row array's values once computed (no-op for eager backends).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.backends import get_backend
+        >>> get_backend("numpy").persist(np.ones(2))
+        array([1., 1.])
+        """
+        return a
 
     @abstractmethod
     def design_matmul(self, X, M, fit_intercept):

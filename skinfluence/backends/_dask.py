@@ -29,12 +29,22 @@ What it does
   threaded scheduler, or the ``dask.distributed`` ``Client`` the user connected
   (a ``LocalCluster`` or any cluster); progress shows in dask's dashboard and
   diagnostics as for any dask computation.
+* **Kept once per fit** (``persist``): the linear predictor (8 bytes per row
+  and output; every later pass reuses it instead of re-reading X) and the
+  training y and ``sample_weight`` (placed beside X's row blocks once, so a
+  cluster does not receive them with every graph).
+* **Sketching** (:mod:`skinfluence.sketch`): ``influence_sketch``,
+  ``randomized_leverage`` and ``leverage_method="sketch"`` reduce their k x k
+  (r x d) matrices with :meth:`row_reduce` and return lazy per-row scores
+  (:meth:`row_map`); the same ``random_state`` gives the NumPy backend's numbers
+  (CountSketch row sketches draw the n hashes on the client: 16 bytes per row).
 * **Limits of this version**: y and ``sample_weight`` (one number per row) are
-  gathered to the client by the validation (X, p numbers per row, stays
-  distributed); scipy.sparse blocks are not supported; influence sketching
-  (:mod:`skinfluence.sketch`) does not take dask arrays yet. Multinomial
-  logistic regression works (its K x K leave-one-out systems are solved block
-  by block); its ``loo_predict`` labels are computed eagerly.
+  gathered to the client by the validation (``check_target``: the adapters
+  encode labels and check them in NumPy; X, p numbers per row, stays
+  distributed), then placed back beside X once; scipy.sparse blocks are not
+  supported; ``subspace="hat"`` sketches are refused. Multinomial logistic
+  regression works (its K x K leave-one-out systems are solved block by
+  block); its ``loo_predict`` labels are computed eagerly.
 
 Non-dask inputs (e.g. a small NumPy test set passed to ``loss_change``) are
 handled by the NumPy backend.
@@ -74,16 +84,25 @@ def _finite_block(block, name):
     return block
 
 
+def _one(block):
+    """The block itself from blockwise's list over a contracted axis (concatenate=False):
+    every contracted axis here has one chunk (X's columns, a per-row array's trailing
+    axes), and concatenating one block would copy it (~10% of a pass)."""
+    while isinstance(block, list):
+        (block,) = block
+    return block
+
+
 def _matmul_block(Xb, M, fit_intercept):
     return _NP.design_matmul(Xb, M, fit_intercept)
 
 
 def _rmatmul_block(Xb, Vb, fit_intercept):
-    return _NP.design_rmatmul(Xb, Vb, fit_intercept)[None]
+    return _NP.design_rmatmul(_one(Xb), _one(Vb), fit_intercept)[None]
 
 
 def _gram_block(Xb, wb, fit_intercept):
-    return _NP.weighted_gram(Xb, wb, fit_intercept)[None]
+    return _NP.weighted_gram(_one(Xb), wb, fit_intercept)[None]
 
 
 def _quadratic_block(Xb, blocks, fit_intercept):
@@ -95,7 +114,23 @@ def _solve_block(A, b):
 
 
 def _combination_block(Xb, cb, blocks, fit_intercept):
-    return _NP.row_combination(Xb, cb, blocks, fit_intercept)
+    return _NP.row_combination(_one(Xb), _one(cb), blocks, fit_intercept)
+
+
+def _reduce_block(Xb, *rows, fn):
+    return np.asarray(fn(_one(Xb), *map(_one, rows)), dtype=np.float64)[None]
+
+
+def _map_block(Xb, *rows, fn):
+    return np.asarray(fn(_one(Xb), *map(_one, rows)), dtype=np.float64)
+
+
+def _row_args(X, rows):
+    """blockwise's (array, index) pairs: rows on axis "i", other axes their own letters."""
+    args, letters = [X, "ip"], iter("abcdefghjklmnoqrstuvwxyz")
+    for r in rows:
+        args += [r, "i" + "".join(next(letters) for _ in range(r.ndim - 1))]
+    return args
 
 
 class DaskBackend(Backend):
@@ -252,8 +287,8 @@ class DaskBackend(Backend):
         if _is_dask(v):
             if v.chunks[0] != X.chunks[0]:
                 v = v.rechunk({0: X.chunks[0]})
-            if v.ndim == 2 and len(v.chunks[1]) > 1:
-                v = v.rechunk({1: -1})
+            if any(len(c) > 1 for c in v.chunks[1:]):
+                v = v.rechunk({a: -1 for a in range(1, v.ndim)})
             return v
         v = np.asarray(v, dtype=np.float64)
         chunks = (X.chunks[0],) + tuple((s,) for s in v.shape[1:])
@@ -292,7 +327,7 @@ class DaskBackend(Backend):
         parts = da.blockwise(
             partial(_rmatmul_block, fit_intercept=fit_intercept), "bqm",
             X, "bp", V, "bm", new_axes={"q": q}, adjust_chunks={"b": 1},
-            concatenate=True, dtype=np.float64, meta=np.empty((0, 0, 0)),
+            concatenate=False, dtype=np.float64, meta=np.empty((0, 0, 0)),
         )
         out = self._tree_sum(parts)
         return out[:, 0] if squeeze else out
@@ -307,7 +342,7 @@ class DaskBackend(Backend):
         parts = da.blockwise(
             partial(_gram_block, fit_intercept=fit_intercept), "bqr",
             X, "bp", w, "b", new_axes={"q": q, "r": q}, adjust_chunks={"b": 1},
-            concatenate=True, dtype=np.float64, meta=np.empty((0, 0, 0)),
+            concatenate=False, dtype=np.float64, meta=np.empty((0, 0, 0)),
         )
         return self._tree_sum(parts)
 
@@ -333,7 +368,7 @@ class DaskBackend(Backend):
         return da.blockwise(
             partial(_combination_block, blocks=blocks, fit_intercept=fit_intercept), "im",
             X, "ip", coefs, "ik", new_axes={"m": blocks[0].shape[1]},
-            concatenate=True, dtype=np.float64, meta=np.empty((0, 0)),
+            concatenate=False, dtype=np.float64, meta=np.empty((0, 0)),
         )
 
     def solve_small(self, A, b):
@@ -352,6 +387,77 @@ class DaskBackend(Backend):
             _solve_block, "ik", A, "ikl", b, "ik", concatenate=True,
             dtype=np.float64, meta=np.empty((0, 0)),
         )
+
+    def row_reduce(self, fn, X, *rows, shape, width=None):
+        """A tree reduction over X's row blocks of ``fn(X_b, *rows_b)`` (a NumPy result).
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from skinfluence.backends._dask import DaskBackend
+        >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 2))
+        >>> DaskBackend().row_reduce(np.sum, X, shape=())
+        array(15.)
+        """
+        if not _is_dask(X):
+            return self._np.row_reduce(fn, X, *(self.to_numpy(r) for r in rows),
+                                       shape=shape, width=width)
+        return self._tree_sum(self._per_block(_reduce_block, fn, X, rows, shape, reduce=True))
+
+    def row_map(self, fn, X, *rows, shape=(), width=None):
+        """Lazy per-row ``fn(X_b, *rows_b)``: a dask array with X's row chunks.
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from skinfluence.backends._dask import DaskBackend
+        >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 2))
+        >>> out = DaskBackend().row_map(lambda Xb: Xb.sum(axis=1), X)
+        >>> out.chunks, out.compute().tolist()
+        (((2, 1),), [1.0, 5.0, 9.0])
+        """
+        if not _is_dask(X):
+            return self._np.row_map(fn, X, *(self.to_numpy(r) for r in rows),
+                                    shape=shape, width=width)
+        return self._per_block(_map_block, fn, X, rows, shape, reduce=False)
+
+    def _per_block(self, wrapper, fn, X, rows, shape, reduce):
+        """blockwise ``wrapper(X_b, *rows_b, fn=fn)``: one (1, *shape) part per block
+        when ``reduce``, else (rows of the block, *shape)."""
+        X = self._rows(X)
+        rows = [self._aligned(r, X) for r in rows]
+        out = "i" + "ABCDEFGH"[:len(shape)]
+        return self._da.blockwise(
+            partial(wrapper, fn=fn), out, *_row_args(X, rows),
+            new_axes=dict(zip(out[1:], shape)), adjust_chunks={"i": 1} if reduce else None,
+            concatenate=False, dtype=np.float64, meta=np.empty((0,) * len(out)),
+        )
+
+    def like_rows(self, v, like):
+        """``v`` (a host per-row array) as a dask array with the row chunks of ``like``.
+
+        Wrapped without hashing its values and persisted (one wrapper per
+        objective, reused by every graph: no repeated tokenizing of n values, and
+        on a cluster the blocks travel to the workers once).
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from skinfluence.backends._dask import DaskBackend
+        >>> DaskBackend().like_rows(np.arange(4), da.zeros(4, chunks=2)).chunks
+        ((2, 2),)
+        """
+        if not _is_dask(like) or _is_dask(v):
+            return v
+        v = np.asarray(v)
+        chunks = (like.chunks[0],) + tuple((s,) for s in v.shape[1:])
+        # persisted: on a cluster the blocks are sent to the workers once, not with
+        # every graph that uses them
+        return self._da.from_array(v, chunks=chunks, name=False).persist()
+
+    def persist(self, a):
+        """``a.persist()`` for a dask array (kept in the scheduler's memory once computed)."""
+        return a.persist() if _is_dask(a) else a
 
     def cholesky(self, A):
         return self._np.cholesky(A)

@@ -99,13 +99,17 @@ class NumpyBackend(Backend):
         squeeze = V.ndim == 1
         if squeeze:
             V = V[:, None]
-        if _single(X):
-            # float32 X: upcast chunk by chunk (gradients stay exact for the fit check)
+        if sp.issparse(X):
+            out = np.asarray(X.T @ V, dtype=np.float64)
+        elif _single(X):
+            # float32 X: upcast chunk by chunk (never a float64 copy of all of X;
+            # gradients stay exact for the fit check)
             out = np.zeros((X.shape[1], V.shape[1]))
             for start, stop, Xc in _iter_chunks(X, X.shape[1] + V.shape[1]):
-                out += Xc.T.astype(np.float64) @ V[start:stop]
+                out += (V[start:stop].T @ Xc.astype(np.float64)).T
         else:
-            out = np.asarray(X.T @ V, dtype=np.float64)
+            # (V' X)' is the same product as X' V, without a transposed GEMM operand
+            out = np.ascontiguousarray((V.T @ X).T, dtype=np.float64)
         if fit_intercept:
             out = np.vstack([V.sum(axis=0, keepdims=True), out])
         return out[:, 0] if squeeze else out

@@ -33,6 +33,7 @@ estimate the exact values (see :func:`randomized_leverage` for that).
 """
 
 import time
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,7 +42,7 @@ from .._engine import CholeskyFactor
 from .._frontdoor import build_objective, subspace_newton_solver
 from .._randomized import fisher_weights, require_single_output
 from .._result import cooks_distance_formula, dispersion_formula
-from ..backends import get_backend
+from ..backends import NumpyBackend, get_backend
 from ..exceptions import SingularHessianError
 from ..utils._chunks import iter_row_chunks, top_indices
 from ..utils._validation import _is_dataframe, check_damping, check_positive_int
@@ -89,17 +90,30 @@ class InfluenceSketch:
     """
 
     def __init__(self, *, score, cooks_distance, leverage, residuals, k, projection,
-                 n_params, dispersion, timings=None, index=None):
+                 n_params, dispersion, timings=None, index=None, backend=None):
         self.score = score
         self.cooks_distance = cooks_distance
         self.leverage = leverage
         self.residuals = residuals
         self.k = k
         self.projection = projection
-        self.n_params = n_params
-        self.dispersion = dispersion
+        self._n_params = n_params
+        self._dispersion = dispersion
         self.timings = timings or {}
         self.index = index
+        self._backend = backend
+
+    @property
+    def n_params(self):
+        """p used in Cook's distance, a float (on a lazy backend, computed when first read)."""
+        self._n_params = float(self._n_params)
+        return self._n_params
+
+    @property
+    def dispersion(self):
+        """phi used in Cook's distance, a float (on a lazy backend, computed when first read)."""
+        self._dispersion = float(self._dispersion)
+        return self._dispersion
 
     def __repr__(self):
         return (
@@ -134,13 +148,13 @@ class InfluenceSketch:
         >>> LinearRegression().fit(X, y).influence_sketch(k=2, random_state=0).summary_frame().shape
         (20, 4)
         """
+        data = {"score": self.score, "cooks_d": self.cooks_distance,
+                "hat_diag": self.leverage, "resid": self.residuals}
+        if self._backend is not None:  # e.g. a lazy dask DataFrame on the dask backend
+            return self._backend.to_frame(data, index=self.index)
         import pandas as pd
 
-        return pd.DataFrame(
-            {"score": self.score, "cooks_d": self.cooks_distance,
-             "hat_diag": self.leverage, "resid": self.residuals},
-            index=self.index,
-        )
+        return pd.DataFrame(data, index=self.index)
 
 
 def _nbytes(Z):
@@ -160,6 +174,8 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
     n = X.shape[0]
     k = proj.k
     t0 = time.perf_counter()
+    if backend.lazy:
+        return _sketched_C_lazy(objective, proj, w, backend, damping)
     A = np.zeros((k, k))
     # keep Z0 between the two passes while it is small (one projection pass)
     kept, kept_bytes = [], 0
@@ -175,16 +191,7 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
     if objective.is_penalized:
         A += proj.penalty_gram(objective.pen)
     t1 = time.perf_counter()
-    try:
-        factor = CholeskyFactor(A, backend=backend, damping=damping)
-    except SingularHessianError as exc:
-        raise SingularHessianError(
-            f"The sketched Gram matrix Z'Z (k={k}) is singular: the projected design "
-            "has fewer than k independent columns (k larger than the rank of the "
-            "weighted design, empty or constant columns, or a sparse X whose "
-            "non-zeros miss some sketch columns). Use a smaller k, another "
-            "projection, or pass damping > 0."
-        ) from exc
+    factor = _sketch_factor(A, backend, damping, k)
     M = factor.whitening
     shared = objective.share is not None and objective.is_penalized
     u = t = q = None
@@ -208,6 +215,66 @@ def _sketched_C(objective, proj, w, backend, damping=0.0):
     return C, t, q, timings
 
 
+def _sketch_factor(A, backend, damping, k):
+    try:
+        return CholeskyFactor(A, backend=backend, damping=damping)
+    except SingularHessianError as exc:
+        raise SingularHessianError(
+            f"The sketched Gram matrix Z'Z (k={k}) is singular: the projected design "
+            "has fewer than k independent columns (k larger than the rank of the "
+            "weighted design, empty or constant columns, or a sparse X whose "
+            "non-zeros miss some sketch columns). Use a smaller k, another "
+            "projection, or pass damping > 0."
+        ) from exc
+
+
+# -- row-block functions of a lazy backend (module level: picklable) ------------------
+_DESIGN = NumpyBackend()  # what each row block (a NumPy array) is reduced with
+
+
+def _gram_block(Xb, wb, proj):
+    return _DESIGN.weighted_gram(proj.apply(Xb), wb, fit_intercept=False)
+
+
+def _quadratic_block(Xb, proj, M):
+    return _DESIGN.row_quadratic(proj.apply(Xb), [M], fit_intercept=False)[:, 0, 0]
+
+
+def _project_block(Xb, proj, u):
+    return proj.apply(Xb) @ u
+
+
+def _hessian_block(Xb, wb, proj):
+    Z = proj.apply(Xb)
+    Z = Z.toarray() if sp.issparse(Z) else Z
+    return _DESIGN.design_rmatmul(Xb, wb[:, None] * Z, proj.fit_intercept)
+
+
+def _sketched_C_lazy(objective, proj, w, backend, damping=0.0):
+    """:func:`_sketched_C` for a lazy backend (e.g. dask): the k x k Gram matrix as
+    a reduction over row blocks (a tree reduction on dask), C and t as lazy
+    per-row arrays with X's row blocks (nothing of length n is computed)."""
+    X, k = objective.X, proj.k
+    t0 = time.perf_counter()
+    A = backend.row_reduce(partial(_gram_block, proj=proj), X, w, shape=(k, k),
+                           width=proj.width)
+    if objective.is_penalized:
+        A += proj.penalty_gram(objective.pen)
+    t1 = time.perf_counter()
+    factor = _sketch_factor(A, backend, damping, k)
+    M = np.asarray(factor.whitening)
+    C = backend.row_map(partial(_quadratic_block, proj=proj, M=M), X, width=proj.width)
+    t = q = None
+    if objective.share is not None and objective.is_penalized:
+        b = np.asarray(proj.omega.T @ objective.penalty_gradient()).ravel()
+        u = factor.solve(b)
+        q = float(u @ b)
+        t = backend.row_map(partial(_project_block, proj=proj, u=u), X, width=proj.width)
+    t2 = time.perf_counter()
+    # the leverage pass is lazy: it runs when the results are computed
+    return C, t, q, {"projection_pass": t1 - t0, "factor": t2 - t1, "leverage_pass": 0.0}
+
+
 def _power_iterate(objective, proj, w, backend, n_iter, damping=0.0):
     """Randomized range finder: Omega <- orth(H Omega), ``n_iter`` times.
 
@@ -225,7 +292,10 @@ def _power_iterate(objective, proj, w, backend, n_iter, damping=0.0):
     for _ in range(n_iter):
         Om = proj.dense_omega
         Y = pen[:, None] * Om
-        for start, stop, Xc in iter_row_chunks(X, proj.width + X.shape[1]):
+        if backend.lazy:  # one reduction over the row blocks (a tree on dask)
+            Y += backend.row_reduce(partial(_hessian_block, proj=proj), X, w, shape=Y.shape,
+                                    width=proj.width + X.shape[1])
+        for start, stop, Xc in () if backend.lazy else iter_row_chunks(X, proj.width + X.shape[1]):
             Z = proj.apply(Xc, backend)
             Z = Z.toarray() if sp.issparse(Z) else np.asarray(Z)
             Y += backend.design_rmatmul(Xc, w[start:stop, None] * Z, fi)
@@ -322,6 +392,12 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
     w, g = fisher_weights(objective, backend=be)
     if subspace not in ("random", "hat"):
         raise ValueError(f"subspace must be 'random' or 'hat'; got {subspace!r}.")
+    if subspace == "hat" and be.lazy:
+        raise ValueError(
+            f"subspace='hat' is not available on the {be.name!r} backend (it draws an "
+            "n x k Gaussian matrix on the client); use subspace='random', with "
+            "power_iterations to sharpen it."
+        )
     t0 = time.perf_counter()
     if subspace == "hat":
         proj = _hat_subspace(objective, k, w, be, random_state, damping)
@@ -334,16 +410,17 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
     h = w * C
     one_minus_h = np.clip(1.0 - h, np.finfo(float).tiny, None)
     pos = w > 0
-    r = np.zeros_like(g)
-    r[pos] = -g[pos] / np.sqrt(w[pos])
+    # np.where, not a masked assignment: stays lazy on a lazy backend
+    r = np.where(pos, -g / np.sqrt(np.where(pos, w, 1.0)), 0.0)
     score = r**2 * h / one_minus_h
+    n_obs = int(np.count_nonzero(objective.sample_weight > 0))
     if objective.is_penalized or damping:
-        p = float(h.sum())
+        p = h.sum()  # lazy on a lazy backend unless n - p must be checked (n <= k)
+        p = p if be.lazy and n_obs > k else float(p)
     else:
         p = float(objective.n_params)
     if objective.loss.has_variance:
-        n_obs = int(np.count_nonzero(objective.sample_weight > 0))
-        phi = dispersion_formula(objective, r**2, n_obs - p)
+        phi = dispersion_formula(objective, r**2, n_obs - p, lazy=be.lazy)
     else:
         phi = 1.0
     if t is None:
@@ -356,6 +433,7 @@ def sketch_objective(objective, k=None, projection="sparse", random_state=None,
     return InfluenceSketch(
         score=score, cooks_distance=cooks, leverage=h, residuals=r, k=k,
         projection=projection, n_params=p, dispersion=phi, timings=timings, index=index,
+        backend=be,
     )
 
 
@@ -451,6 +529,6 @@ def influence_sketch(estimator, X, y, sample_weight=None, *, k=None, projection=
     )
     return sketch_objective(
         objective, k=k, projection=projection, random_state=random_state,
-        damping=damping, backend=backend, index=index, power_iterations=power_iterations,
-        subspace=subspace,
+        damping=damping, backend=prep.backend, index=index,
+        power_iterations=power_iterations, subspace=subspace,
     )
