@@ -76,7 +76,7 @@ def test_stated_interval_holds(small):
         ratios.append(h / exact)
         infos.append(info)
     info = infos[0]
-    assert info["k"] == 64 and info["cg_residual"] <= 1e-4
+    assert info["k"] == 64 and info["cg_residual"] <= 1e-3
     assert info["relative_sd"] == pytest.approx(0.125 * np.sqrt(2))
     lo, hi = info["ratio_interval"]
     assert (lo, hi) == pytest.approx(tuple(chi2.ppf([0.025, 0.975], 64) / 64))
