@@ -248,11 +248,11 @@ def randomized_leverage(objective, *, eps=0.1, sketch="countsketch", sketch_size
     return (h, R) if return_factor else h
 
 
-def use_sketched_leverage(influence, **options):
+def use_sketched_leverage(influence, algorithm="auto", **options):
     """Make an :class:`skinfluence.Influence` run on randomized leverage.
 
     Replaces the engine's cached C_i = xt_i' H^-1 xt_i (single-output models) by
-    h_i / w_i from :func:`randomized_leverage`, so that ``leverage``,
+    h_i / w_i from :func:`randomized_leverage` or :func:`jl_leverage`, so that ``leverage``,
     ``cooks_distance``, the studentized residuals, ``dffits``, ``cov_ratio`` and
     the flags use the sketched leverage. ``dfbeta``/``dfbetas`` still use the
     exact factor of H (they need H^-1 anyway), with the sketched h in their
@@ -261,12 +261,20 @@ def use_sketched_leverage(influence, **options):
     Parameters
     ----------
     influence : skinfluence.Influence
+    algorithm : {"auto", "qr", "jl"}, default="auto"
+        ``"qr"``: :func:`randomized_leverage` (relative error for tall data; it
+        factors a dense d x d sketch); ``"jl"``: :func:`jl_leverage` (unbiased,
+        relative standard deviation sqrt(2 / k), conjugate gradients, no dense
+        P x P matrix: wide sparse data beyond the memory guard); ``"auto"``:
+        ``"qr"`` while the P x P Hessian fits the dense budget, else ``"jl"``.
     **options
-        Passed to :func:`randomized_leverage`.
+        Passed to the chosen estimator.
 
     Returns
     -------
     influence : the same object
+        With ``leverage_accuracy``: None for ``"qr"``, :func:`jl_leverage`'s
+        ``info`` dict (``relative_sd``, ``ratio_interval``, CG figures) for ``"jl"``.
 
     Examples
     --------
@@ -283,11 +291,175 @@ def use_sketched_leverage(influence, **options):
     engine = influence.engine
     objective = influence.objective
     require_single_output(objective, "use_sketched_leverage")
-    h, R = randomized_leverage(objective, backend=engine.backend, damping=engine.damping,
-                               return_factor=True, **options)
-    influence._sketch_factor = R
+    influence.leverage_accuracy = None
+    if choose_leverage_estimator(objective, algorithm) == "jl":
+        h, influence.leverage_accuracy = jl_leverage(
+            objective, backend=engine.backend, damping=engine.damping, return_info=True,
+            **options)
+    else:
+        h, R = randomized_leverage(objective, backend=engine.backend, damping=engine.damping,
+                                   return_factor=True, **options)
+        influence._sketch_factor = R
     w = engine.B("fisher")[:, 0, 0]
     C = np.where(w > 0, h / np.where(w > 0, w, 1.0), 0.0)  # lazy on a lazy backend
     engine._cache[("C", engine._key("fisher"))] = C[:, None, None]
     influence.leverage_method = "sketch"
     return influence
+
+
+#: right-hand sides of the JL leverage estimator by default: relative sd sqrt(2/128) = 0.125
+JL_DEFAULT_K = 128
+LEVERAGE_ALGORITHMS = ("auto", "qr", "jl")
+
+
+def jl_accuracy(k, level=0.95):
+    """Stated accuracy of :func:`jl_leverage` with k Gaussian right-hand sides.
+
+    With an exact solve, estimate / exact leverage follows chi^2_k / k for every
+    row (whatever the data): mean 1 (unbiased), relative standard deviation
+    sqrt(2 / k), and the central ``level`` interval of that law.
+
+    Returns
+    -------
+    dict
+        ``k``, ``relative_sd``, ``level`` and ``ratio_interval``: (lo, hi) with
+        P(lo <= estimate / exact <= hi) = level for each row; equivalently the
+        exact leverage lies in [estimate / hi, estimate / lo] with that probability.
+
+    Examples
+    --------
+    >>> from skinfluence._randomized import jl_accuracy
+    >>> acc = jl_accuracy(128)
+    >>> round(acc["relative_sd"], 3), [round(v, 2) for v in acc["ratio_interval"]]
+    (0.125, [0.77, 1.26])
+    """
+    from scipy.stats import chi2
+
+    k = check_positive_int(k, "k")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level}.")
+    lo, hi = chi2.ppf([(1 - level) / 2, (1 + level) / 2], k) / k
+    return {"k": k, "relative_sd": math.sqrt(2.0 / k), "level": float(level),
+            "ratio_interval": (float(lo), float(hi))}
+
+
+def jl_leverage(objective, *, k=JL_DEFAULT_K, tol=1e-3, max_iter=None, random_state=None,
+                damping=0.0, backend=None, return_info=False):
+    """Unbiased leverage with a stated accuracy, without any dense P x P or n x n matrix.
+
+    With A = [W^1/2 Xt; diag(pen + damping)^1/2] (so that A'A = H, the penalized
+    Fisher Hessian), the leverage is h_i = w_i xt_i' H^-1 xt_i = ||A H^-1 a_i||^2
+    with a_i = w_i^1/2 xt_i. A Gaussian sketch Pi (k x (n + P)) of the rows of
+    A gives the Johnson-Lindenstrauss estimate
+
+        h_i ~ w_i ||Y' xt_i||^2 / k,   Y = H^-1 A' Pi'   (P x k),
+
+    i.e. k right-hand sides of conjugate gradients on Hessian-vector products
+    (Jacobi preconditioned; one pass over X per iteration for all k together)
+    and one more pass over X for the row norms. For an exact solve, estimate /
+    h_i ~ chi^2_k / k for every row: unbiased, relative standard deviation
+    sqrt(2 / k) (0.125 for the default k = 128; 95% of rows within about
+    -23% / +26%), see :func:`jl_accuracy`. The CG tolerance adds a relative error
+    of about ``tol`` per row (measured at most 1.5 x tol against an exact solve;
+    ``benchmarks/RESULTS.md``, issue 11), negligible against sqrt(2 / k).
+
+    Time O(iterations * nnz(X) * k), memory O(P k + chunk * k): for sparse X
+    with 10^5 features, where neither the P x P Hessian nor the n x n kernel
+    fits, and where :func:`randomized_leverage` (which factors a d x d sketch)
+    does not apply.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+        A single-output fitted objective, e.g. ``skinfluence.influence(est, X,
+        y).objective``.
+    k : int, default=128
+        Gaussian right-hand sides (relative standard deviation sqrt(2 / k)).
+    tol : float, default=1e-3
+        Relative residual at which CG stops.
+    max_iter : int, default=None
+        CG iteration cap (see :class:`skinfluence._solvers.CGSolver`); a
+        ConvergenceWarning says when it is reached.
+    random_state : int, RandomState instance or None, default=None
+    damping : float, default=0.0
+        Added to the Hessian's diagonal (as :class:`skinfluence.Influence` does).
+    backend : str, default=None
+    return_info : bool, default=False
+        Also return a dict: :func:`jl_accuracy`'s keys plus ``cg_iterations``,
+        ``cg_residual`` and ``hessian_vector_products``.
+
+    Returns
+    -------
+    leverage : ndarray of shape (n_samples,)
+    info : dict
+        Only when ``return_info``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, skinfluence
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence.sketch import jl_leverage
+    >>> X = sp.random(2000, 300, density=0.03, format="csr", random_state=0)
+    >>> y = (np.asarray(X.sum(axis=1)).ravel() > 4.5).astype(int)
+    >>> inf = skinfluence.influence(LogisticRegression().fit(X, y), X, y)
+    >>> h, info = jl_leverage(inf.objective, k=200, random_state=0, return_info=True)
+    >>> round(info["relative_sd"], 2)
+    0.1
+    >>> bool(abs(np.median(h / inf.leverage) - 1) < 0.05)
+    True
+    """
+    from ._solvers import CGSolver, HessianOperator
+
+    require_single_output(objective, "jl_leverage")
+    k = check_positive_int(k, "k")
+    damping = check_damping(damping)
+    be = get_backend(backend)
+    rng = check_random_state(random_state)
+    X, fi, d = objective.X, objective.fit_intercept, objective.p_
+    w, _ = fisher_weights(objective, backend=be)
+    sw = np.sqrt(np.clip(w, 0.0, None))
+    # A' Pi' = Xt' W^1/2 G1 + diag(pen + damping)^1/2 G2, G1 (n x k) drawn chunk by chunk
+    V = np.zeros((d, k))
+    for start, stop, Xc in iter_row_chunks(X, 2 * k):
+        G = rng.standard_normal((stop - start, k)) * sw[start:stop, None]
+        V += be.design_rmatmul(Xc, G, fi)
+    V += np.sqrt(objective.pen + damping)[:, None] * rng.standard_normal((d, k))
+    op = HessianOperator(objective, be, w[:, None, None], damping=damping)
+    cg = CGSolver(op, tol=tol, max_iter=max_iter)
+    Y = cg.solve(V)
+    Y /= math.sqrt(k)
+    h = w * be.row_quadratic(X, [Y], fi)[:, 0, 0]
+    over = int(np.count_nonzero(h >= 1.0))
+    if over:
+        import warnings
+
+        warnings.warn(
+            f"{over} row(s) have an estimated leverage >= 1 (the JL estimate's relative "
+            f"error is about {math.sqrt(2.0 / k):.2g} per row, so their leverage is close "
+            "to 1); 1/(1 - h) diagnostics are not meaningful there. Increase k.",
+            UserWarning, stacklevel=2,
+        )
+    if not return_info:
+        return h
+    info = jl_accuracy(k)
+    info.update(cg_iterations=cg.n_iter_, cg_residual=cg.residual_,
+                hessian_vector_products=op.n_vectors)
+    return h, info
+
+
+def choose_leverage_estimator(objective, algorithm="auto"):
+    """``"qr"`` (:func:`randomized_leverage`) or ``"jl"`` (:func:`jl_leverage`).
+
+    ``"auto"``: the QR sketch factors a dense d x d matrix, so it is used while
+    the P x P Hessian fits the dense budget (:mod:`skinfluence._strategy`);
+    beyond it, the JL estimator (no dense P x P matrix).
+    """
+    from ._strategy import dense_budget_bytes, memory_estimate
+
+    if algorithm not in LEVERAGE_ALGORITHMS:
+        raise ValueError(
+            f"algorithm must be one of {LEVERAGE_ALGORITHMS}; got {algorithm!r}.")
+    if algorithm != "auto":
+        return algorithm
+    fits = memory_estimate(objective, "primal") <= dense_budget_bytes()
+    return "qr" if fits else "jl"

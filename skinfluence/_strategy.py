@@ -140,10 +140,11 @@ def resolve_strategy(objective, strategy="auto", damping=0.0):
            f"({_gib(budget)} = {DENSE_BUDGET_FACTOR} x working_memory) {dual_part}")
     warnings.warn(
         f"Using the iterative strategy: {why}. Influence functions use conjugate "
-        "gradients; leverage, Cook's distance and dfbeta need a dense factor and will "
-        "raise HessianMemoryError. Options: skinfluence.sketch.influence_sketch for "
-        "sketched scores, or a larger budget with "
-        "skinfluence.set_config(working_memory=...).",
+        "gradients; exact leverage, Cook's distance and dfbeta need a dense factor and "
+        "will raise HessianMemoryError. Options: influence(..., leverage_method='sketch') "
+        "for unbiased leverage and Cook's distance with a stated accuracy (JL + CG, "
+        "relative error sqrt(2/k)); skinfluence.sketch.influence_sketch for sketched "
+        "scores; or a larger budget with skinfluence.set_config(working_memory=...).",
         StrategyWarning,
         stacklevel=4,
     )
@@ -154,8 +155,12 @@ def memory_error(objective, reason):
     """The HessianMemoryError raised when the iterative strategy is asked for a factor."""
     return HessianMemoryError(
         f"This quantity needs a dense factor of the Hessian, which the engine did not "
-        f"allocate ({reason}). Options: skinfluence.sketch.influence_sketch(estimator, X, y, "
-        "k=...) for sketched leverage and Cook's distance; influence functions "
+        f"allocate ({reason}). Options: skinfluence.influence(estimator, X, y, "
+        "leverage_method='sketch') for unbiased leverage, Cook's distance and studentized "
+        "residuals with a stated accuracy (skinfluence.sketch.jl_leverage: k conjugate-"
+        "gradient solves, relative standard deviation sqrt(2/k) per row, no dense matrix); "
+        "skinfluence.sketch.influence_sketch(estimator, X, y, k=...) for fast sketched "
+        "rankings (a lower bound of the leverage); influence functions "
         "(self_influence, loss_change, ...) with solver='cg'; a larger budget with "
         "skinfluence.set_config(working_memory=...) (dense budget = "
         f"{DENSE_BUDGET_FACTOR} x working_memory MiB); or influence(..., strategy='primal' "

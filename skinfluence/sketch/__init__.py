@@ -7,6 +7,10 @@
   relative-error leverage for tall data with a moderate number of columns;
   :func:`leverage` is the shared ``method="exact" | "sketch"`` interface and
   :func:`use_sketched_leverage` runs an :class:`skinfluence.Influence` on it.
+* :func:`jl_leverage`: unbiased leverage with a stated accuracy (relative standard
+  deviation sqrt(2 / k)) by k conjugate-gradient solves, for wide sparse data where
+  neither the P x P Hessian nor the n x n kernel fits (``influence(...,
+  leverage_method="sketch")`` picks it there).
 
 Examples
 --------
@@ -20,7 +24,7 @@ Examples
 """
 
 from ._influence_sketch import InfluenceSketch, influence_sketch, sketch_objective
-from .._randomized import randomized_leverage, use_sketched_leverage
+from .._randomized import jl_leverage, randomized_leverage, use_sketched_leverage
 from ._leverage import leverage
 from ._projections import PROJECTIONS, make_projection
 
@@ -28,6 +32,7 @@ __all__ = [
     "PROJECTIONS",
     "InfluenceSketch",
     "influence_sketch",
+    "jl_leverage",
     "leverage",
     "make_projection",
     "randomized_leverage",
