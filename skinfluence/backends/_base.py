@@ -118,7 +118,7 @@ class Backend(ABC):
         return out
 
     def row_map(self, fn, X, *rows, shape=(), width=None):
-        """Per-row results ``fn(X_b, *rows_b)`` of shape (n, *shape), block by block.
+        """Per-row results ``fn(X_b, *rows_b)`` of shape ``(n, *shape)``, block by block.
 
         Same conventions as :meth:`row_reduce`; a lazy backend returns a lazy
         array with X's row blocks (nothing computed), the default a NumPy array.
