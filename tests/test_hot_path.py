@@ -217,3 +217,29 @@ def test_summary_frame_is_one_block_and_bounded_in_memory():
     np.testing.assert_allclose(frame.iloc[:, :31].to_numpy(), expected[0], rtol=1e-12)
     np.testing.assert_allclose(frame["cooks_d"], expected[1], rtol=1e-12)
     np.testing.assert_array_equal(frame["influential"], expected[2])
+
+
+def test_torch_backend_on_cpu_runs_the_numpy_kernels_once_validated(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from skinfluence.backends import _torch
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((500, 4))
+    y = (X[:, 0] + rng.standard_normal(500) > 0).astype(int)
+    est = LogisticRegression(tol=1e-10).fit(X, y)
+    seen = _record_gram_dtypes(monkeypatch)
+    checks = _count(monkeypatch, _validation, "check_scale")
+    Xt = torch.from_numpy(X.copy())
+    a = skinfluence.influence(est, Xt, y).cooks_distance
+    b = skinfluence.influence(est, Xt, y).cooks_distance
+    assert seen == ["float64", "float64"]  # the NumPy backend's Gram, on the tensor's memory
+    assert len(checks) == 1  # the same tensor, unmodified: validated once
+    np.testing.assert_allclose(a, skinfluence.influence(est, X, y).cooks_distance, rtol=1e-12)
+    np.testing.assert_array_equal(a, b)
+    Xt[3, 1] = float("nan")  # an in-place write bumps the tensor's version: checked again
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        skinfluence.influence(est, Xt, y)
+    assert len(checks) == 2
+    # a memory limit keeps torch's own passes
+    be = _torch.TorchBackend("cpu", memory_limit=2**30)
+    assert be._on_host(torch.from_numpy(X)) is None
