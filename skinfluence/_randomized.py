@@ -369,7 +369,7 @@ def jl_leverage(objective, *, k=JL_DEFAULT_K, tol=1e-3, max_iter=None, random_st
     >>> from skinfluence.sketch import jl_leverage
     >>> X = sp.random(2000, 300, density=0.03, format="csr", random_state=0)
     >>> y = (np.asarray(X.sum(axis=1)).ravel() > 4.5).astype(int)
-    >>> inf = skinfluence.influence(LogisticRegression().fit(X, y), X, y)
+    >>> inf = skinfluence.influence(LogisticRegression(tol=1e-8).fit(X, y), X, y)
     >>> h, info = jl_leverage(inf.objective, k=200, random_state=0, return_info=True)
     >>> round(info["relative_sd"], 2)
     0.1
