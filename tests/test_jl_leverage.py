@@ -68,6 +68,22 @@ def test_unbiased_with_the_stated_spread(small):
     assert abs(np.mean(R) - 1) < 0.02
 
 
+def test_exact_law_chi2_over_k(small):
+    # with k = 2, estimate / exact ~ chi^2_2 / 2 = Exp(1) for every row: a KS test over
+    # independent seeds (the stated interval rests on this law)
+    from scipy.stats import kstest
+
+    _, _, _, _, inf, exact = small
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        R = np.array([jl_leverage(inf.objective, k=2, tol=1e-10, random_state=s) / exact
+                      for s in range(150)])
+    for row in (0, int(np.argmax(exact)), int(np.argmin(exact))):
+        assert kstest(R[:, row], "expon").pvalue > 1e-3
+    # the test has power: the law of k = 4 (relative sd 0.71 instead of 1) is rejected
+    assert kstest(R[:, 0], chi2(4, scale=0.25).cdf).pvalue < 1e-3
+
+
 def test_stated_interval_holds(small):
     _, _, _, _, inf, exact = small
     ratios, infos = [], []
