@@ -264,6 +264,15 @@ def use_sketched_leverage(influence, algorithm="auto", **options):
         h, influence.leverage_accuracy = jl_leverage(
             objective, backend=engine.backend, damping=engine.damping, return_info=True,
             **options)
+        if objective.share is not None and objective.is_penalized \
+                and engine.strategy == "iterative":
+            # mean-form penalties (GLM regressors, alpha > 0): Cook's distance also
+            # needs H^-1 (pen * theta); without a factor, one CG solve provides it
+            from ._solvers import CGSolver, HessianOperator
+
+            op = HessianOperator(objective, engine.backend, engine.B("fisher"),
+                                 damping=engine.damping)
+            engine.penalty_terms("fisher", solve=CGSolver(op, tol=1e-10).solve)
     else:
         h, R = randomized_leverage(objective, backend=engine.backend, damping=engine.damping,
                                    return_factor=True, **options)

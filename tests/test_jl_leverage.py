@@ -178,3 +178,25 @@ def test_bad_input(small):
     multi = skinfluence.influence(LogisticRegression().fit(Xm, ym), Xm, ym)
     with pytest.raises(UnsupportedEstimatorError, match="jl_leverage"):
         jl_leverage(multi.objective)
+
+
+def test_mean_form_penalty_beyond_the_guard():
+    # PoissonRegressor(alpha > 0): Cook's distance also needs H^-1 (pen * theta); with
+    # no factor it comes from one CG solve (checked against the factor's)
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(4)
+    X = sp.random(1500, 600, density=0.01, format="csr", random_state=4)
+    y = rng.poisson(np.exp(0.3 * (X @ rng.normal(size=600))))
+    est = PoissonRegressor(alpha=0.01, tol=1e-10, max_iter=1000).fit(X, y)
+    ref = skinfluence.influence(est, X, y)
+    with skinfluence.config_context(working_memory=0.5), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StrategyWarning)
+        inf = skinfluence.influence(est, X, y, leverage_method="sketch",
+                                    leverage_options={"k": 128, "random_state": 0})
+        assert inf.strategy == "iterative"
+        u0, t, q = inf.engine.penalty_terms("fisher")
+        u_ref, t_ref, q_ref = ref.engine.penalty_terms("fisher")
+        np.testing.assert_allclose(u0, u_ref, rtol=1e-6, atol=1e-9 * np.abs(u_ref).max())
+        assert q == pytest.approx(q_ref, rel=1e-6)
+        assert spearmanr(inf.cooks_distance, ref.cooks_distance)[0] > 0.98
