@@ -291,13 +291,17 @@ class InfluenceEngine:
         BC = self.BC(kind)
         return np.einsum("ikk->i", BC)
 
-    def penalty_terms(self, kind="fisher"):
-        """(u0, t, q): u0 = H^-1 (pen*theta), t_i = Xt_i u0 (n, K), q = u0 . pen*theta."""
+    def penalty_terms(self, kind="fisher", solve=None):
+        """(u0, t, q): u0 = H^-1 (pen*theta), t_i = Xt_i u0 (n, K), q = u0 . pen*theta.
+
+        ``solve`` (e.g. a CG solver's) replaces the factor's on the first call,
+        for engines without a dense factor (the iterative strategy).
+        """
         obj = self.objective
 
         def compute():
             pg = obj.penalty_gradient()
-            u0 = self.factor(kind).solve(pg)
+            u0 = (solve or self.factor(kind).solve)(pg)
             t = self.backend.design_matmul(
                 obj.X, u0.reshape(obj.n_outputs, obj.p_).T, obj.fit_intercept
             )

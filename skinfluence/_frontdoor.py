@@ -675,10 +675,16 @@ def influence(
         Newton steps to the optimum and analyse it (the estimator is not
         changed). ``"off"``: no check. The outcome is in ``Influence.fit_check``.
     leverage_method : {"exact", "sketch"}, default="exact"
-        ``"sketch"``: diagnostics run on relative-error randomized leverage
-        (:func:`skinfluence.sketch.randomized_leverage`) for tall data.
+        ``"sketch"``: diagnostics run on randomized leverage
+        (:func:`skinfluence.sketch.use_sketched_leverage`): relative-error
+        :func:`skinfluence.sketch.randomized_leverage` while the P x P Hessian
+        fits the dense budget, else the unbiased
+        :func:`skinfluence.sketch.jl_leverage` (k conjugate-gradient solves,
+        stated accuracy in ``Influence.leverage_accuracy``): wide sparse data
+        beyond the memory guard.
     leverage_options : dict, default=None
-        Options of the randomized leverage (``eps``, ``random_state``, ...).
+        Options of the randomized leverage (``algorithm``, ``eps``, ``k``,
+        ``random_state``, ...).
     **options
         Options the estimator's adapter declares (``temperature`` for a
         ``LinearSVC(loss="hinge")``, ``active_set`` for an L1 logistic fit) and

@@ -296,6 +296,15 @@ def use_sketched_leverage(influence, algorithm="auto", **options):
         h, influence.leverage_accuracy = jl_leverage(
             objective, backend=engine.backend, damping=engine.damping, return_info=True,
             **options)
+        if objective.share is not None and objective.is_penalized \
+                and engine.strategy == "iterative":
+            # mean-form penalties (GLM regressors, alpha > 0): Cook's distance also
+            # needs H^-1 (pen * theta); without a factor, one CG solve provides it
+            from ._solvers import CGSolver, HessianOperator
+
+            op = HessianOperator(objective, engine.backend, engine.B("fisher"),
+                                 damping=engine.damping)
+            engine.penalty_terms("fisher", solve=CGSolver(op, tol=1e-10).solve)
     else:
         h, R = randomized_leverage(objective, backend=engine.backend, damping=engine.damping,
                                    return_factor=True, **options)
@@ -401,7 +410,7 @@ def jl_leverage(objective, *, k=JL_DEFAULT_K, tol=1e-3, max_iter=None, random_st
     >>> from skinfluence.sketch import jl_leverage
     >>> X = sp.random(2000, 300, density=0.03, format="csr", random_state=0)
     >>> y = (np.asarray(X.sum(axis=1)).ravel() > 4.5).astype(int)
-    >>> inf = skinfluence.influence(LogisticRegression().fit(X, y), X, y)
+    >>> inf = skinfluence.influence(LogisticRegression(tol=1e-8).fit(X, y), X, y)
     >>> h, info = jl_leverage(inf.objective, k=200, random_state=0, return_info=True)
     >>> round(info["relative_sd"], 2)
     0.1

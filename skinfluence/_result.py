@@ -89,12 +89,13 @@ class Influence(InfluenceFunctionsMixin):
     leverage_method : {"exact", "sketch"}, default="exact"
         ``"sketch"``: leverage (and everything computed from it: Cook's
         distance, studentized residuals, DFFITS, COVRATIO, flags) from the
-        relative-error randomized leverage of :mod:`skinfluence.sketch`;
-        ``dfbeta`` keeps the exact H^-1 but its 1/(1 - h) factor uses the
-        sketched h.
+        randomized leverage of :func:`skinfluence.sketch.use_sketched_leverage`
+        (relative-error QR sketch, or the unbiased JL + CG estimate beyond the
+        memory guard); ``dfbeta`` keeps the exact H^-1 but its 1/(1 - h)
+        factor uses the sketched h.
     leverage_options : dict, default=None
-        Options of :func:`skinfluence.sketch.randomized_leverage` (``eps``,
-        ``random_state``, ...).
+        Options of :func:`skinfluence.sketch.use_sketched_leverage`
+        (``algorithm``, ``eps``, ``k``, ``random_state``, ...).
     solver : {"auto", "direct", "cg", "lissa"}, default="auto"
         Inverse-Hessian-vector-product solver of the influence functions
         (``loss_change``, ``up_loss``, ``pert_loss``, ...): the cached Cholesky

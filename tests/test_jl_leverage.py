@@ -68,6 +68,22 @@ def test_unbiased_with_the_stated_spread(small):
     assert abs(np.mean(R) - 1) < 0.02
 
 
+def test_exact_law_chi2_over_k(small):
+    # with k = 2, estimate / exact ~ chi^2_2 / 2 = Exp(1) for every row: a KS test over
+    # independent seeds (the stated interval rests on this law)
+    from scipy.stats import kstest
+
+    _, _, _, _, inf, exact = small
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        R = np.array([jl_leverage(inf.objective, k=2, tol=1e-10, random_state=s) / exact
+                      for s in range(150)])
+    for row in (0, int(np.argmax(exact)), int(np.argmin(exact))):
+        assert kstest(R[:, row], "expon").pvalue > 1e-3
+    # the test has power: the law of k = 4 (relative sd 0.71 instead of 1) is rejected
+    assert kstest(R[:, 0], chi2(4, scale=0.25).cdf).pvalue < 1e-3
+
+
 def test_stated_interval_holds(small):
     _, _, _, _, inf, exact = small
     ratios, infos = [], []
@@ -162,3 +178,25 @@ def test_bad_input(small):
     multi = skinfluence.influence(LogisticRegression().fit(Xm, ym), Xm, ym)
     with pytest.raises(UnsupportedEstimatorError, match="jl_leverage"):
         jl_leverage(multi.objective)
+
+
+def test_mean_form_penalty_beyond_the_guard():
+    # PoissonRegressor(alpha > 0): Cook's distance also needs H^-1 (pen * theta); with
+    # no factor it comes from one CG solve (checked against the factor's)
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(4)
+    X = sp.random(1500, 600, density=0.01, format="csr", random_state=4)
+    y = rng.poisson(np.exp(0.3 * (X @ rng.normal(size=600))))
+    est = PoissonRegressor(alpha=0.01, tol=1e-10, max_iter=1000).fit(X, y)
+    ref = skinfluence.influence(est, X, y)
+    with skinfluence.config_context(working_memory=0.5), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StrategyWarning)
+        inf = skinfluence.influence(est, X, y, leverage_method="sketch",
+                                    leverage_options={"k": 128, "random_state": 0})
+        assert inf.strategy == "iterative"
+        u0, t, q = inf.engine.penalty_terms("fisher")
+        u_ref, t_ref, q_ref = ref.engine.penalty_terms("fisher")
+        np.testing.assert_allclose(u0, u_ref, rtol=1e-6, atol=1e-9 * np.abs(u_ref).max())
+        assert q == pytest.approx(q_ref, rel=1e-6)
+        assert spearmanr(inf.cooks_distance, ref.cooks_distance)[0] > 0.98

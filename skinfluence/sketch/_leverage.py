@@ -20,14 +20,17 @@ def leverage(estimator, X, y, sample_weight=None, *, method="exact", backend=Non
         As for :func:`skinfluence.influence`.
     method : {"exact", "sketch"}, default="exact"
         ``"exact"``: :attr:`skinfluence.Influence.leverage` (one Cholesky
-        factor); ``"sketch"``: :func:`randomized_leverage`.
+        factor); ``"sketch"``: :func:`use_sketched_leverage` (the QR sketch of
+        :func:`randomized_leverage`, or :func:`jl_leverage` when the P x P
+        Hessian exceeds the dense budget).
     backend : str, default=None
     damping : float, default=0.0
     fit_check : {"auto", "warn", "raise", "polish", "off"}, default="auto"
         As for :func:`skinfluence.influence`.
     **options
-        Passed to :func:`randomized_leverage` (``eps``, ``sketch``,
-        ``sketch_size``, ``n_components``, ``random_state``, ``debias``).
+        Passed to :func:`use_sketched_leverage` (``algorithm``; for the QR
+        sketch ``eps``, ``sketch``, ``sketch_size``, ``n_components``,
+        ``debias``; for JL ``k``, ``tol``, ``max_iter``; ``random_state``).
 
     Returns
     -------
