@@ -23,6 +23,7 @@ p is the number of (identifiable) parameters; for penalized fits it is the
 effective degrees of freedom sum(h_i), and H includes the penalty.
 """
 
+import warnings
 from functools import cached_property
 
 import numpy as np
@@ -34,6 +35,7 @@ from ._engine import InfluenceEngine
 from ._functions import InfluenceFunctionsMixin
 from ._randomized import use_sketched_leverage
 from ._solvers import make_solver
+from ._strategy import StrategyWarning
 from .utils._chunks import iter_row_chunks, top_indices
 
 
@@ -124,20 +126,25 @@ class Influence(InfluenceFunctionsMixin):
     def __init__(self, objective, backend=None, damping=0.0, index=None, solver="auto",
                  encode_test=None, leverage_method="exact", leverage_options=None,
                  **solver_options):
-        self.objective = objective
-        self.engine = InfluenceEngine(objective, backend=backend, damping=damping)
-        self.index = index
-        self.solver = make_solver(self.engine, solver, **solver_options)
-        self._encode_test = encode_test
         if leverage_method not in ("exact", "sketch"):
             raise ValueError(
                 f"leverage_method must be 'exact' or 'sketch'; got {leverage_method!r}."
             )
+        self.objective = objective
+        self.engine = InfluenceEngine(objective, backend=backend, damping=damping)
+        self.index = index
+        self._encode_test = encode_test
         self.leverage_method = leverage_method
         #: outcome of the front door's fit check (skinfluence._frontdoor.FitCheck)
         self.fit_check = None
-        if leverage_method == "sketch":
-            use_sketched_leverage(self, **(leverage_options or {}))
+        with warnings.catch_warnings():
+            if leverage_method == "sketch":
+                # the memory guard's StrategyWarning recommends exactly this path; a
+                # quantity that still needs the factor (dfbeta) raises and says so
+                warnings.simplefilter("ignore", StrategyWarning)
+            self.solver = make_solver(self.engine, solver, **solver_options)
+            if leverage_method == "sketch":
+                use_sketched_leverage(self, **(leverage_options or {}))
 
     def __repr__(self):
         obj = self.objective

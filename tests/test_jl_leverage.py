@@ -132,7 +132,8 @@ def test_memory_guard_points_to_it_and_front_door():
                            match=r"leverage_method='sketch'.*stated accuracy.*jl_leverage"):
             inf.leverage  # noqa: B018
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StrategyWarning)
+            # asked for the sketch: no warning recommending it
+            warnings.simplefilter("error", StrategyWarning)
             sk = skinfluence.influence(est, X, y, sample_weight=sw, leverage_method="sketch",
                                        leverage_options={"k": 64, "random_state": 0})
     assert sk.leverage_method == "sketch"
