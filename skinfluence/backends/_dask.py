@@ -451,6 +451,10 @@ class DaskBackend(Backend):
             return v
         v = np.asarray(v)
         chunks = (like.chunks[0],) + tuple((s,) for s in v.shape[1:])
+        if v.size and v.dtype.kind in "fiub" and v.min() == v.max():
+            # a constant (e.g. unit sample weights): made where it is used, nothing
+            # sent to the workers or kept
+            return self._da.full(v.shape, v.flat[0], dtype=v.dtype, chunks=chunks)
         # persisted: on a cluster the blocks are sent to the workers once, not with
         # every graph that uses them
         return self._da.from_array(v, chunks=chunks, name=False).persist()
