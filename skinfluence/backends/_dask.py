@@ -32,7 +32,8 @@ What it does
 * **Kept once per fit** (``persist``): the linear predictor (8 bytes per row
   and output; every later pass reuses it instead of re-reading X) and the
   training y and ``sample_weight`` (placed beside X's row blocks once, so a
-  cluster does not receive them with every graph).
+  cluster does not receive them with every graph; constant weights are made
+  on the workers).
 * **Sketching** (:mod:`skinfluence.sketch`): ``influence_sketch``,
   ``randomized_leverage`` and ``leverage_method="sketch"`` reduce their k x k
   (r x d) matrices with :meth:`row_reduce` and return lazy per-row scores
