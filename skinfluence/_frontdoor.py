@@ -286,9 +286,9 @@ def _dispersion_estimate(objective, eta=None, backend=None):
     if eta is None:
         eta = objective.linear_predictor(backend=backend)[:, 0]
     mu = loss.mean(eta)
-    s = objective.sample_weight
-    r2 = s * (objective.y - mu) ** 2 / loss.variance(mu)  # squared Pearson residuals
-    n = int(np.count_nonzero(s > 0))
+    y, s = objective.training_rows(backend)  # the backend's per-row form (e.g. dask)
+    r2 = s * (y - mu) ** 2 / loss.variance(mu)  # squared Pearson residuals
+    n = int(np.count_nonzero(objective.sample_weight > 0))
     # the result's formula; P parameters here (before any leverage is computed)
     return dispersion_formula(objective, r2, max(n - objective.n_params, 1)), mu
 
@@ -335,7 +335,7 @@ def _check_degenerate(objective, damping, backend=None):
                 "those rows are unreliable. Consider an L2 penalty (finite C)."
             )
     if loss.is_least_squares and objective.n_outputs == 1:
-        phi, mu = _dispersion_estimate(objective, eta[:, 0])
+        phi, mu = _dispersion_estimate(objective, eta[:, 0], backend)
         scale = float(np.mean(mu) ** 2 + np.var(mu))
         if phi <= 1e-30 * max(scale, np.finfo(float).tiny):
             return DegenerateFitError(

@@ -32,7 +32,8 @@ What it does
 * **Kept once per fit** (``persist``): the linear predictor (8 bytes per row
   and output; every later pass reuses it instead of re-reading X) and the
   training y and ``sample_weight`` (placed beside X's row blocks once, so a
-  cluster does not receive them with every graph).
+  cluster does not receive them with every graph; constant weights are made
+  on the workers).
 * **Sketching** (:mod:`skinfluence.sketch`): ``influence_sketch``,
   ``randomized_leverage`` and ``leverage_method="sketch"`` reduce their k x k
   (r x d) matrices with :meth:`row_reduce` and return lazy per-row scores
@@ -451,6 +452,10 @@ class DaskBackend(Backend):
             return v
         v = np.asarray(v)
         chunks = (like.chunks[0],) + tuple((s,) for s in v.shape[1:])
+        if v.size and v.dtype.kind in "fiub" and v.min() == v.max():
+            # a constant (e.g. unit sample weights): made where it is used, nothing
+            # sent to the workers or kept
+            return self._da.full(v.shape, v.flat[0], dtype=v.dtype, chunks=chunks)
         # persisted: on a cluster the blocks are sent to the workers once, not with
         # every graph that uses them
         return self._da.from_array(v, chunks=chunks, name=False).persist()

@@ -77,6 +77,15 @@ class InfluenceSketch:
         Seconds spent in the projection pass, the k x k factorization and the
         leverage pass.
 
+    Notes
+    -----
+    On a lazy backend (a dask array X) the per-row attributes are lazy dask
+    arrays with X's row chunks (write them with ``da.to_zarr``; nothing of
+    length n was computed), ``summary_frame`` is a dask DataFrame, the leverage
+    pass runs when they are computed (``timings["leverage_pass"]`` is 0), and
+    ``n_params``/``dispersion`` are computed when first read; ``top`` computes
+    the ranked column.
+
     Examples
     --------
     >>> import numpy as np
