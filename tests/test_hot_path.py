@@ -150,9 +150,9 @@ def _record_gram_dtypes(monkeypatch):
     seen = []
     original = NumpyBackend._gram
 
-    def recording(X, w, fit_intercept, dtype):
+    def recording(X, w, fit_intercept, dtype, V=None):
         seen.append(np.dtype(dtype).name)
-        return original(X, w, fit_intercept, dtype)
+        return original(X, w, fit_intercept, dtype, V)
 
     monkeypatch.setattr(NumpyBackend, "_gram", staticmethod(recording))
     return seen
@@ -243,3 +243,19 @@ def test_torch_backend_on_cpu_runs_the_numpy_kernels_once_validated(monkeypatch)
     # a memory limit keeps torch's own passes
     be = _torch.TorchBackend("cpu", memory_limit=2**30)
     assert be._on_host(torch.from_numpy(X)) is None
+
+
+def test_the_data_gradient_rides_on_the_hessians_pass(monkeypatch, logistic):
+    """One pass over X fewer: the fit check's gradient comes with the Gram."""
+    from skinfluence.backends._numpy import NumpyBackend
+
+    X, y, est = logistic
+    rmatmul = _count(monkeypatch, NumpyBackend, "design_rmatmul")
+    fused = _count(monkeypatch, NumpyBackend, "weighted_gram_rmatmul")
+    inf = skinfluence.influence(est, X, y)
+    inf.cooks_distance
+    assert len(fused) == 1 and len(rmatmul) == 0
+    # the same gradient as the separate product
+    obj = inf.objective
+    separate = obj.with_theta(obj.theta).gradient()
+    np.testing.assert_allclose(obj.gradient(), separate, rtol=1e-12, atol=1e-12)

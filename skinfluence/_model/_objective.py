@@ -288,9 +288,18 @@ class LinearObjective:
             B = self.eta_hessian(kind, backend=backend)
         K, q = self.n_outputs, self.p_
         H = np.empty((K * q, K * q))
+        eta = self.linear_predictor(backend=backend)
+        fuse = K == 1 and (self._data_gradient is None or self._data_gradient[0] is not eta)
         for k in range(K):
             for ell in range(k, K):
-                blk = be.weighted_gram(self.X, B[:, k, ell], self.fit_intercept)
+                if fuse:
+                    # the data gradient (the fit check's) rides on the Gram's pass
+                    blk, data = be.weighted_gram_rmatmul(
+                        self.X, B[:, 0, 0], self.eta_gradient(backend=backend),
+                        self.fit_intercept)
+                    self._data_gradient = (eta, np.asarray(data).reshape(q, 1))
+                else:
+                    blk = be.weighted_gram(self.X, B[:, k, ell], self.fit_intercept)
                 H[k * q:(k + 1) * q, ell * q:(ell + 1) * q] = blk
                 if ell != k:
                     H[ell * q:(ell + 1) * q, k * q:(k + 1) * q] = blk.T

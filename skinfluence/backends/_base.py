@@ -173,6 +173,13 @@ class Backend(ABC):
     def weighted_gram(self, X, weights, fit_intercept):
         """Xt.T @ diag(weights) @ Xt, shape (p', p')."""
 
+    def weighted_gram_rmatmul(self, X, weights, V, fit_intercept):
+        """``(weighted_gram(X, weights), design_rmatmul(X, V))``: the Hessian's Gram
+        and the data gradient together, in one pass over X where the backend can fuse
+        them (the default makes the two calls: two passes)."""
+        return (self.weighted_gram(X, weights, fit_intercept),
+                self.design_rmatmul(X, V, fit_intercept))
+
     @abstractmethod
     def row_quadratic(self, X, blocks, fit_intercept):
         """Per-row Gram of projected rows.

@@ -106,6 +106,11 @@ def _gram_block(Xb, wb, fit_intercept):
     return _NP.weighted_gram(_one(Xb), wb, fit_intercept)[None]
 
 
+def _gram_rmatmul_block(Xb, wb, Vb, fit_intercept):
+    G, R = _NP.weighted_gram_rmatmul(Xb, wb, Vb, fit_intercept)
+    return np.hstack([G, R])
+
+
 def _quadratic_block(Xb, blocks, fit_intercept):
     return _NP.row_quadratic(Xb, blocks, fit_intercept)
 
@@ -346,6 +351,19 @@ class DaskBackend(Backend):
             concatenate=False, dtype=np.float64, meta=np.empty((0, 0, 0)),
         )
         return self._tree_sum(parts)
+
+    def weighted_gram_rmatmul(self, X, weights, V, fit_intercept):
+        """One tree reduction for the Gram and Xt' V (one read of X, not two)."""
+        if not _is_dask(X):
+            return self._np.weighted_gram_rmatmul(X, self.to_numpy(weights), self.to_numpy(V),
+                                                  fit_intercept)
+        squeeze = V.ndim == 1
+        V2 = V[:, None] if squeeze else V
+        q = X.shape[1] + fit_intercept
+        both = self.row_reduce(partial(_gram_rmatmul_block, fit_intercept=fit_intercept),
+                               X, weights, V2, shape=(q, q + V2.shape[1]))
+        G, R = both[:, :q], both[:, q:]
+        return G, (R[:, 0] if squeeze else R)
 
     def row_quadratic(self, X, blocks, fit_intercept):
         if not _is_dask(X):

@@ -128,18 +128,36 @@ class NumpyBackend(Backend):
             out[1:, 0] = xw
             out[1:, 1:] = G
             return out
+        return self._dense_gram(X, w, fit_intercept)[0]
+
+    def weighted_gram_rmatmul(self, X, weights, V, fit_intercept):
+        # a subclass that overrides one of the two products keeps its own (two passes)
+        own = type(self).weighted_gram is NumpyBackend.weighted_gram and \
+            type(self).design_rmatmul is NumpyBackend.design_rmatmul
+        if sp.issparse(X) or not own:
+            return super().weighted_gram_rmatmul(X, weights, V, fit_intercept)
+        V = np.asarray(V, dtype=np.float64)
+        squeeze = V.ndim == 1
+        G, R = self._dense_gram(X, np.asarray(weights, dtype=np.float64), fit_intercept,
+                                V[:, None] if squeeze else V)
+        return G, (R[:, 0] if squeeze else R)
+
+    def _dense_gram(self, X, w, fit_intercept, V=None):
+        """(Gram, Xt' V or None) for dense X in one pass (float32 X: float32 products
+        where well conditioned, else the Gram is redone in float64; Xt' V is float64)."""
         if _single(X):
-            G = self._gram(X, w, fit_intercept, np.float32)
+            G, R = self._gram(X, w, fit_intercept, np.float32, V)
             if _well_conditioned(G):
-                return G
+                return G, R
             # float32 products would lose agreement on this ill-conditioned
             # design: the same pass in float64 (X is still read chunk by chunk)
-        return self._gram(X, w, fit_intercept, np.float64)
+            return self._gram(X, w, fit_intercept, np.float64)[0], R
+        return self._gram(X, w, fit_intercept, np.float64, V)
 
     @staticmethod
-    def _gram(X, w, fit_intercept, dtype):
-        """[1, X]' diag(w) [1, X] over cache-sized chunks, products in ``dtype``,
-        accumulated in float64."""
+    def _gram(X, w, fit_intercept, dtype, V=None):
+        """([1, X]' diag(w) [1, X], [1, X]' V or None) over cache-sized chunks: the
+        Gram's products in ``dtype`` accumulated in float64; Xt' V in float64."""
         # one GEMM per chunk on [1, X] scaled by sqrt(w) (or by w on one side when
         # some weights are negative); the intercept column rides along, so the
         # Gram and X'w come from the same product
@@ -147,9 +165,16 @@ class NumpyBackend(Backend):
         q = p + fit_intercept
         nonneg = bool(np.all(w >= 0))
         G = np.zeros((q, q))
+        R = None if V is None else np.zeros((q, V.shape[1]))
         buf = None  # one buffer reused by every chunk (no per-chunk page faults)
         for start, stop, Xc in _iter_chunks(X, 2 * q):
             m = stop - start
+            if R is not None:  # the data gradient rides on the Gram's pass
+                Vc = V[start:stop]
+                Xd = Xc if Xc.dtype == np.float64 else Xc.astype(np.float64)
+                if fit_intercept:
+                    R[0] += Vc.sum(axis=0)
+                R[fit_intercept:] += (Vc.T @ Xd).T
             if buf is None:
                 buf = np.empty((m, q), dtype=dtype)
                 wbuf = np.empty((m, q), dtype=dtype) if not nonneg else None
@@ -169,7 +194,7 @@ class NumpyBackend(Backend):
                 G += A.T @ wbuf[:m]
         if not nonneg:  # exactly symmetric, as the rank-k updates are
             G = 0.5 * (G + G.T)
-        return G
+        return G, R
 
     def row_quadratic(self, X, blocks, fit_intercept):
         K = len(blocks)

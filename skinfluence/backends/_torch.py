@@ -479,6 +479,14 @@ class TorchBackend(Backend):
         out[1:, 1:] = G
         return out
 
+    def weighted_gram_rmatmul(self, X, weights, V, fit_intercept):
+        own = type(self).weighted_gram is TorchBackend.weighted_gram and \
+            type(self).design_rmatmul is TorchBackend.design_rmatmul
+        A = self._on_host(X) if own else None
+        if A is not None:
+            return _HOST.weighted_gram_rmatmul(A, weights, V, fit_intercept)
+        return super().weighted_gram_rmatmul(X, weights, V, fit_intercept)
+
     def _stacked_projection(self, X, blocks, fit_intercept, extra_width):
         K = len(blocks)
         Mcat = np.hstack([np.asarray(Mk, dtype=np.float64) for Mk in blocks])
