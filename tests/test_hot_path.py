@@ -259,3 +259,36 @@ def test_the_data_gradient_rides_on_the_hessians_pass(monkeypatch, logistic):
     obj = inf.objective
     separate = obj.with_theta(obj.theta).gradient()
     np.testing.assert_allclose(obj.gradient(), separate, rtol=1e-12, atol=1e-12)
+
+
+# -- the subsamplers' capped probabilities: O(n) memory, same answer ------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_capped_probabilities_solve_the_capped_equation(seed):
+    from skinfluence.selection._base import _capped_probabilities
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    a = rng.lognormal(0, 2.5, n)
+    a[rng.random(n) < 0.2] = 0.0
+    a[:3] = 1e5  # rows that must be capped at 1
+    T = int(rng.integers(50, 1000))
+    pi = _capped_probabilities(a, T)
+    # the definition, solved independently by bisection on c: sum(min(1, c a)) = T
+    lo, hi = 0.0, 1.0
+    while np.minimum(1.0, hi * a).sum() < T:
+        hi *= 2
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if np.minimum(1.0, mid * a).sum() < T else (lo, mid)
+    np.testing.assert_allclose(pi, np.minimum(1.0, hi * a), rtol=1e-9, atol=1e-12)
+    assert pi.sum() == pytest.approx(T, rel=1e-12)
+    assert np.all(pi[:3] == 1.0) and np.all(pi[a == 0] == 0.0)
+
+
+def test_poisson_draw_in_chunks_is_the_one_draw():
+    from skinfluence.selection._base import _poisson_draw
+
+    pi = np.random.default_rng(1).random(50_000) * 0.05
+    a, b = np.random.RandomState(3), np.random.RandomState(3)
+    np.testing.assert_array_equal(_poisson_draw(pi, a, chunk=777),
+                                  np.flatnonzero(b.random_sample(pi.shape[0]) < pi))

@@ -125,24 +125,38 @@ def _capped_probabilities(a, target):
     """pi_i = min(1, c a_i) with c chosen so that sum(pi) = target (a >= 0).
 
     When fewer than ``target`` rows have a_i > 0, those rows all get pi = 1.
+    Only the ``target`` largest a_i can be capped, so they alone are sorted (a
+    partition, then a sort of ``target`` values): memory O(n) for one copy of ``a``
+    and the result, not a full argsort with its sorted copies and cumulative sums.
     """
     a = np.asarray(a, dtype=np.float64)
-    pos = a > 0
-    n_pos = int(np.count_nonzero(pos))
-    if n_pos <= target:
-        return pos.astype(np.float64)
-    order = np.argsort(-a, kind="stable")
-    s = a[order]
-    tail = np.cumsum(s[::-1])[::-1]  # tail[k] = sum_{j >= k} s_j
-    k = np.arange(int(target))  # k rows capped at 1
-    c = (target - k) / tail[: k.size]
-    first = int(np.argmax(c * s[: k.size] <= 1.0))  # k = target - 1 always qualifies
+    n_pos = int(np.count_nonzero(a > 0))
+    T = int(target)
+    if n_pos <= T:
+        return (a > 0).astype(np.float64)
+    n = a.shape[0]
+    part = np.partition(a, n - T)  # the T largest last, in no order
+    rest = float(part[:n - T].sum())  # the n - T others (summed, not subtracted)
+    top = np.sort(part[n - T:])[::-1]  # descending: s_0 >= s_1 >= ... >= s_{T-1}
+    del part
+    # tail[k] = sum_{j >= k} s_j over all n sorted values, for k < T
+    tail = np.cumsum(top[::-1])[::-1] + rest
+    k = np.arange(T)  # k rows capped at 1
+    c = (T - k) / tail
+    first = int(np.argmax(c * top <= 1.0))  # k = T - 1 always qualifies
     return np.minimum(1.0, c[first] * a)
 
 
-def _poisson_draw(pi, rng):
-    """Independent Bernoulli(pi_i) draws; returns the selected positions."""
-    return np.flatnonzero(rng.random_sample(pi.shape[0]) < pi)
+def _poisson_draw(pi, rng, chunk=1 << 20):
+    """Independent Bernoulli(pi_i) draws; returns the selected positions.
+
+    Drawn chunk by chunk (the same random stream as one draw of n uniforms, without
+    holding n of them).
+    """
+    n = pi.shape[0]
+    parts = [start + np.flatnonzero(rng.random_sample(min(chunk, n - start)) < pi[start:start + chunk])
+             for start in range(0, n, chunk)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
 class BaseSelector(BaseEstimator, metaclass=ABCMeta):
