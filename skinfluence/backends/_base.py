@@ -176,7 +176,17 @@ class Backend(ABC):
     def weighted_gram_rmatmul(self, X, weights, V, fit_intercept):
         """``(weighted_gram(X, weights), design_rmatmul(X, V))``: the Hessian's Gram
         and the data gradient together, in one pass over X where the backend can fuse
-        them (the default makes the two calls: two passes)."""
+        them (the default makes the two calls: two passes).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.backends import get_backend
+        >>> G, g = get_backend("numpy").weighted_gram_rmatmul(
+        ...     np.eye(2), np.ones(2), np.array([1.0, 2.0]), fit_intercept=True)
+        >>> G.tolist(), g.tolist()
+        ([[2.0, 1.0, 1.0], [1.0, 1.0, 0.0], [1.0, 0.0, 1.0]], [3.0, 1.0, 2.0])
+        """
         return (self.weighted_gram(X, weights, fit_intercept),
                 self.design_rmatmul(X, V, fit_intercept))
 
